@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me";
+const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me";
+
+const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+
+export const envSchema = z.object({
+  NODE_ENV: z.string().default("development"),
+  DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/orders"),
+  REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  /** Comma-separated host:port list; when set, Redis is used as a cluster. */
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  /** Key prefix for every Redis key of this deployment (queues and stock). */
+  REDIS_PREFIX: z.string().default("of"),
+  PORT: int(3000),
+  WORKER_METRICS_PORT: int(3001),
+  JWT_SECRET: z.string().min(1).default(DEV_JWT_SECRET),
+  PAYMENT_WEBHOOK_SECRET: z.string().min(1).default(DEV_WEBHOOK_SECRET),
+  PAYMENT_GATEWAY: z.enum(["sandbox"]).default("sandbox"),
+  /** Where the sandbox PG posts its webhooks (this API by default). */
+  SANDBOX_WEBHOOK_URL: z.string().optional(),
+  SANDBOX_REFUND_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  ORDER_PAYMENT_TIMEOUT_SECONDS: z.coerce.number().positive().default(600),
+  ORDER_TIMEOUT_SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(60),
+  RESERVATION_SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(300),
+  RESERVATION_SWEEP_GRACE_SECONDS: z.coerce.number().nonnegative().default(60),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(50),
+  RATE_LIMIT_PER_MINUTE: int(600),
+  ADMIN_USER: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema> & {
+  usingDevJwtSecret: boolean;
+  usingDevWebhookSecret: boolean;
+};
+
+/** Parses the environment once at start-up; a bad value stops the process with a clear message. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return {
+    ...parsed.data,
+    usingDevJwtSecret: parsed.data.JWT_SECRET === DEV_JWT_SECRET,
+    usingDevWebhookSecret: parsed.data.PAYMENT_WEBHOOK_SECRET === DEV_WEBHOOK_SECRET,
+  };
+}

@@ -1,0 +1,21 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/prisma/client.ts";
+
+export { PrismaClient };
+export type { Prisma } from "./generated/prisma/client.ts";
+
+/** A transaction client, or the client itself: repositories accept either. */
+export type Db = Omit<
+  PrismaClient,
+  "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends"
+>;
+
+export function createPrisma(options: { databaseUrl: string; poolSize?: number }): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 10,
+    // Fail fast when PostgreSQL is unreachable instead of hanging a request.
+    connectionTimeoutMillis: 3_000,
+  });
+  return new PrismaClient({ adapter });
+}

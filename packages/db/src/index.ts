@@ -1,0 +1,16 @@
+export { createPrisma, PrismaClient, type Db, type Prisma } from "./client.ts";
+export { auditRepository, type AuditEntryView } from "./audit-repository.ts";
+export { idempotencyRepository, type IdempotencyClaim } from "./idempotency-repository.ts";
+export { encodeCursor, decodeCursor, type OrderCursor } from "./order-cursor.ts";
+export { toDomain as orderToDomain } from "./order-mapper.ts";
+export {
+  orderRepository,
+  InvalidCursor,
+  type OrderListQuery,
+  type TransitionOutcome,
+} from "./order-repository.ts";
+export { outboxRepository, OUTBOX_CHANNEL, type OutboxRow } from "./outbox-repository.ts";
+export { paymentRepository, type Payment, type PaymentStatus } from "./payment-repository.ts";
+export { productRepository, type Product } from "./product-repository.ts";
+export { saveTransition } from "./transition-writer.ts";
+export { webhookEventRepository } from "./webhook-event-repository.ts";

@@ -1,0 +1,50 @@
+import type { OrderItem, OrderState, OrderStatus } from "@order-flow/domain";
+import type { Order as OrderRow, OrderItem as OrderItemRow } from "./generated/prisma/client.ts";
+
+export type OrderRowWithItems = OrderRow & { items: OrderItemRow[] };
+
+export function toDomain(row: OrderRowWithItems): OrderState {
+  return {
+    id: row.id,
+    orderNumber: row.orderNumber,
+    userId: row.userId,
+    storeId: row.storeId,
+    status: row.status as OrderStatus,
+    items: row.items.map(
+      (i): OrderItem => ({
+        productId: i.productId,
+        productName: i.productName,
+        unitPrice: i.unitPrice,
+        quantity: i.quantity,
+      }),
+    ),
+    totalAmount: row.totalAmount,
+    reservationId: row.reservationId,
+    paymentId: row.paymentId,
+    expiresAt: row.expiresAt,
+    confirmedAt: row.confirmedAt,
+    cancelledAt: row.cancelledAt,
+    failureReason: row.failureReason,
+    refundId: row.refundId,
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** The mutable columns of an order, as written by a transition. */
+export function toPersistence(order: OrderState) {
+  return {
+    status: order.status,
+    totalAmount: order.totalAmount,
+    reservationId: order.reservationId,
+    paymentId: order.paymentId,
+    expiresAt: order.expiresAt,
+    confirmedAt: order.confirmedAt,
+    cancelledAt: order.cancelledAt,
+    failureReason: order.failureReason,
+    refundId: order.refundId,
+    version: order.version,
+    updatedAt: order.updatedAt,
+  };
+}

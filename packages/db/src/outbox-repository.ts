@@ -1,0 +1,70 @@
+import type { DomainEvent } from "@order-flow/domain";
+import type { Db, PrismaClient } from "./client.ts";
+import type { Prisma } from "./generated/prisma/client.ts";
+
+export type OutboxRow = {
+  id: string;
+  eventType: string;
+  payload: DomainEvent;
+  availableAt: Date;
+};
+
+/** NOTIFY channel that wakes the relay right after a commit that wrote outbox rows. */
+export const OUTBOX_CHANNEL = "p_outbox_event";
+
+export const outboxRepository = {
+  /** Writes events in the caller's transaction, plus a NOTIFY delivered only if it commits. */
+  async add(db: Db, events: DomainEvent[], options: { availableAt?: Date } = {}): Promise<void> {
+    if (events.length === 0) return;
+    await db.outboxEvent.createMany({
+      data: events.map((event) => ({
+        id: event.eventId,
+        orderId: event.orderId,
+        eventType: event.type,
+        payload: event as unknown as Prisma.InputJsonValue,
+        availableAt: options.availableAt ?? new Date(event.occurredAt),
+        createdAt: new Date(event.occurredAt),
+      })),
+      skipDuplicates: true,
+    });
+    await db.$executeRawUnsafe(`NOTIFY ${OUTBOX_CHANNEL}`);
+  },
+
+  /**
+   * Takes up to `limit` unsent rows, locking them so that relays in other processes
+   * skip them; `publish` runs while the lock is held and the rows are marked sent
+   * in the same transaction, so a crash just leaves them for the next pass.
+   */
+  async relayBatch(
+    prisma: PrismaClient,
+    limit: number,
+    publish: (rows: OutboxRow[]) => Promise<void>,
+  ): Promise<number> {
+    return prisma.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRaw<
+          { id: string; event_type: string; payload: DomainEvent; available_at: Date }[]
+        >`SELECT id, event_type, payload, available_at FROM p_outbox_event
+            WHERE sent_at IS NULL ORDER BY created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+        if (rows.length === 0) return 0;
+        await publish(
+          rows.map((r) => ({ id: r.id, eventType: r.event_type, payload: r.payload, availableAt: r.available_at })),
+        );
+        const ids = rows.map((r) => r.id);
+        await tx.$executeRaw`UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY(${ids}::uuid[])`;
+        return rows.length;
+      },
+      { timeout: 30_000 },
+    );
+  },
+
+  async pendingCount(db: Db): Promise<number> {
+    return db.outboxEvent.count({ where: { sentAt: null } });
+  },
+
+  /** Sent rows are kept a while for inspection, then removed. */
+  async purgeSent(db: Db, olderThan: Date): Promise<number> {
+    const { count } = await db.outboxEvent.deleteMany({ where: { sentAt: { lt: olderThan } } });
+    return count;
+  },
+};

@@ -1,0 +1,48 @@
+import type { Db } from "./client.ts";
+
+export type Product = {
+  id: string;
+  storeId: string;
+  name: string;
+  price: number;
+  onHand: number;
+};
+
+export const productRepository = {
+  async findById(db: Db, id: string): Promise<Product | null> {
+    return db.product.findUnique({
+      where: { id },
+      select: { id: true, storeId: true, name: true, price: true, onHand: true },
+    });
+  },
+
+  async findMany(db: Db, ids: string[]): Promise<Product[]> {
+    return db.product.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, storeId: true, name: true, price: true, onHand: true },
+    });
+  },
+
+  /**
+   * Creates the product (with no stock yet) or updates its name and price; on-hand
+   * stock is set through the stock service, which keeps Redis in step.
+   */
+  async upsertCatalogEntry(
+    db: Db,
+    product: { id: string; storeId: string; name: string; price: number; now: Date },
+  ): Promise<void> {
+    await db.product.upsert({
+      where: { id: product.id },
+      create: {
+        id: product.id,
+        storeId: product.storeId,
+        name: product.name,
+        price: product.price,
+        onHand: 0,
+        createdAt: product.now,
+        updatedAt: product.now,
+      },
+      update: { name: product.name, price: product.price, updatedAt: product.now },
+    });
+  },
+};

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["{apps,packages}/*/{src,test}/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    // Two cores: more parallel files only adds contention against one PostgreSQL and Redis.
+    maxWorkers: 2,
+    reporters: process.env.CI ? ["default"] : ["default"],
+  },
+});
