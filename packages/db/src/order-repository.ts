@@ -110,6 +110,18 @@ export const orderRepository = {
     return rows.map(toDomain);
   },
 
+  /**
+   * Records the PG's refund id on an order whose status does not change with the refund
+   * (a cancelled or rejected order refunded afterwards); true only the first time.
+   */
+  async recordRefundId(db: Db, orderId: string, refundId: string, now: Date): Promise<boolean> {
+    const { count } = await db.order.updateMany({
+      where: { id: orderId, refundId: null },
+      data: { refundId, updatedAt: now, version: { increment: 1 } },
+    });
+    return count === 1;
+  },
+
   async orderNumberTaken(db: Db, orderNumber: string): Promise<boolean> {
     return (await db.order.count({ where: { orderNumber } })) > 0;
   },

@@ -1,0 +1,25 @@
+import { DomainValidationError } from "./errors.ts";
+
+/** An amount of money as an integer number of minor currency units (KRW: won). */
+export type Money = number;
+
+/** Throws DomainValidationError unless n is a safe integer ≥ 0. */
+export function assertMinorUnits(n: number, path = "amount"): asserts n is Money {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new DomainValidationError(path, `must be an integer ≥ 0 in minor units, got ${n}`);
+  }
+}
+
+/** Σ unitPrice × quantity, checked to stay a safe integer. */
+export function sumLines(items: readonly { unitPrice: number; quantity: number }[]): Money {
+  let total = 0;
+  items.forEach((item, i) => {
+    assertMinorUnits(item.unitPrice, `items[${i}].unitPrice`);
+    if (!Number.isSafeInteger(item.quantity) || item.quantity < 0) {
+      throw new DomainValidationError(`items[${i}].quantity`, "must be an integer ≥ 0");
+    }
+    total += item.unitPrice * item.quantity;
+  });
+  assertMinorUnits(total, "totalAmount");
+  return total;
+}
