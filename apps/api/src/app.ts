@@ -1,0 +1,130 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { swaggerUI } from "@hono/swagger-ui";
+import { bodyLimit } from "hono/body-limit";
+import { every } from "hono/combine";
+import { routePath } from "hono/route";
+import type { Cluster, Redis } from "ioredis";
+import type { Logger } from "@order-flow/config";
+import type { PrismaClient } from "@order-flow/db";
+import type { StockReservationService } from "@order-flow/stock";
+import type { AppEnv } from "./context.ts";
+import type { ApiMetrics } from "./metrics.ts";
+import { bearerAuth } from "./middleware/auth.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { ApiProblem, problemResponse, toProblem } from "./problem.ts";
+import { catalogRoutes } from "./routes/catalog.ts";
+import { operationsRoutes } from "./routes/operations.ts";
+import { orderRoutes } from "./routes/orders.ts";
+import { sandboxRoutes } from "./routes/sandbox.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
+import { orderCommands } from "./services/order-commands.ts";
+import { paymentWebhook } from "./services/payment-webhook.ts";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type AppDeps = {
+  prisma: PrismaClient;
+  redis: Redis | Cluster;
+  stock: StockReservationService;
+  log: Logger;
+  metrics: ApiMetrics;
+  redisPrefix: string;
+  jwtSecret: string;
+  webhookSecret: string;
+  paymentGateway: "sandbox";
+  holdSeconds: number;
+  rateLimitPerMinute: number;
+  now?: () => Date;
+};
+
+export function buildApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ApiProblem("VALIDATION_FAILED", "The request is not valid", {
+          errors: result.error.issues.map((issue) => ({
+            path: issue.path.map(String).join(".") || "(root)",
+            message: issue.message,
+          })),
+        });
+      }
+    },
+  });
+
+  app.use("*", requestId({ log: deps.log }));
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.res.status === 404 && routePath(c) === "*" ? "unmatched" : routePath(c);
+    deps.metrics.httpDuration
+      .labels(c.req.method, route, String(c.res.status))
+      .observe((performance.now() - started) / 1000);
+  });
+
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiProblem("PAYLOAD_TOO_LARGE", `The body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
+    },
+  });
+  // API.md's order of checks: authentication, rate limit, body size, then the input itself.
+  const guarded = /^\/(orders|stores|sandbox)(\/|$)/;
+  const guard = every(
+    bearerAuth({ secret: deps.jwtSecret }),
+    rateLimit({ redis: deps.redis, prefix: deps.redisPrefix, perMinute: deps.rateLimitPerMinute }),
+    limitBody,
+  );
+  app.use("*", async (c, next) => (guarded.test(c.req.path) ? guard(c, next) : next()));
+  app.use("/webhooks/*", limitBody);
+
+  const commands = orderCommands({
+    prisma: deps.prisma,
+    stock: deps.stock,
+    holdSeconds: deps.holdSeconds,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const webhook = paymentWebhook({ prisma: deps.prisma, ...(deps.now ? { now: deps.now } : {}) });
+
+  app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));
+  app.route("/", orderRoutes({ prisma: deps.prisma, commands }));
+  app.route("/", catalogRoutes({ prisma: deps.prisma, stock: deps.stock }));
+  app.route("/", webhookRoutes({ secret: deps.webhookSecret, webhook }));
+  if (deps.paymentGateway === "sandbox") {
+    app.route(
+      "/",
+      sandboxRoutes({
+        prisma: deps.prisma,
+        commands,
+        secret: deps.webhookSecret,
+        // Delivered in-process through the real endpoint: same signature check, same code path.
+        deliver: async (rawBody, signature) =>
+          app.request("/webhooks/payments", {
+            method: "POST",
+            body: rawBody,
+            headers: { "Content-Type": "application/json", "X-Signature": signature },
+          }),
+      }),
+    );
+  }
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Order flow API", version: "1.0.0", description: "Orders, stock holds, payments and refunds." },
+    security: [{ bearer: [] }],
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+
+  app.notFound((c) => problemResponse(c, new ApiProblem("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`)));
+  app.onError((err, c) => {
+    const problem = toProblem(err);
+    if (problem.code === "INTERNAL") c.get("log")?.error({ err }, "unhandled error");
+    else if (problem.code === "SERVICE_UNAVAILABLE") c.get("log")?.warn({ err: String(err) }, "backing service unavailable");
+    const res = problemResponse(c, problem);
+    const id = c.get("requestId");
+    if (id) res.headers.set("X-Request-Id", id);
+    return res;
+  });
+  return app;
+}

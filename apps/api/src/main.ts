@@ -1,0 +1,52 @@
+import { serve } from "@hono/node-server";
+import { Redis } from "ioredis";
+import { createLogger, loadEnv, warnAboutDevSecrets } from "@order-flow/config";
+import { createPrisma } from "@order-flow/db";
+import { RedisStockReservationService } from "@order-flow/stock";
+import { buildApp } from "./app.ts";
+import { createApiMetrics } from "./metrics.ts";
+
+const env = loadEnv();
+const log = createLogger({ name: "api", level: env.LOG_LEVEL });
+warnAboutDevSecrets(log, env);
+
+const prisma = createPrisma({ databaseUrl: env.DATABASE_URL });
+// Fail fast: with Redis down a request answers 503 at once instead of queueing.
+const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
+await redis.connect().catch((err: Error) => log.error({ err: err.message }, "redis not reachable at start"));
+
+const stock = new RedisStockReservationService({ redis, prisma, prefix: `${env.REDIS_PREFIX}:` });
+const app = buildApp({
+  prisma,
+  redis,
+  stock,
+  log,
+  metrics: createApiMetrics(),
+  redisPrefix: `${env.REDIS_PREFIX}:`,
+  jwtSecret: env.JWT_SECRET,
+  webhookSecret: env.PAYMENT_WEBHOOK_SECRET,
+  paymentGateway: env.PAYMENT_GATEWAY,
+  holdSeconds: env.ORDER_PAYMENT_TIMEOUT_SECONDS,
+  rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+});
+
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: "0.0.0.0" }, (info) =>
+  log.info({ port: info.port }, "api listening"),
+);
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  log.info({ signal }, "api shutting down");
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  // Stop accepting, let in-flight requests finish, then close the clients.
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.allSettled([prisma.$disconnect(), redis.quit()]);
+  log.info("api stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,34 @@
+import { createMiddleware } from "hono/factory";
+import { verify } from "hono/jwt";
+import { z } from "zod";
+import type { AppEnv } from "../context.ts";
+import { ApiProblem } from "../problem.ts";
+
+const claimsSchema = z
+  .object({
+    sub: z.guid(),
+    role: z.enum(["customer", "store", "admin"]),
+    storeId: z.guid().optional(),
+    exp: z.number().optional(),
+  })
+  .refine((c) => c.role !== "store" || c.storeId !== undefined, { message: "store token without storeId" });
+
+/** Bearer JWT (HS256) → the request's actor; anything missing, malformed or expired is 401. */
+export function bearerAuth({ secret }: { secret: string }) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header("Authorization");
+    const match = header?.match(/^Bearer\s+(\S+)$/i);
+    if (!match?.[1]) throw new ApiProblem("UNAUTHENTICATED", "A bearer token is required");
+    let payload: unknown;
+    try {
+      payload = await verify(match[1], secret, "HS256");
+    } catch {
+      throw new ApiProblem("UNAUTHENTICATED", "The token is invalid or expired");
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) throw new ApiProblem("UNAUTHENTICATED", "The token's claims are not valid");
+    const { sub, role, storeId } = claims.data;
+    c.set("actor", { role, userId: sub, storeId: role === "store" ? (storeId ?? null) : null });
+    await next();
+  });
+}

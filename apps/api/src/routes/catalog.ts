@@ -1,0 +1,87 @@
+import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
+import { productRepository, type PrismaClient } from "@order-flow/db";
+import type { StockReservationService } from "@order-flow/stock";
+import type { AppEnv } from "../context.ts";
+import { ApiProblem } from "../problem.ts";
+import { productParamsSchema, productSchema, putProductBodySchema } from "../schemas/catalog.ts";
+import { problems } from "../schemas/common.ts";
+
+export function catalogRoutes(deps: { prisma: PrismaClient; stock: StockReservationService }) {
+  const { prisma, stock } = deps;
+  const app = new OpenAPIHono<AppEnv>();
+
+  async function view(storeId: string, productId: string) {
+    const product = await productRepository.findById(prisma, productId);
+    if (!product || product.storeId !== storeId) return null;
+    const counters = await stock.getStock(storeId, productId);
+    return {
+      id: product.id,
+      storeId: product.storeId,
+      name: product.name,
+      price: product.price,
+      stock: counters ?? { onHand: product.onHand, available: product.onHand, reserved: 0 },
+    };
+  }
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/stores/{storeId}/products/{productId}",
+      summary: "Create or update a product and set its on-hand stock",
+      request: {
+        params: productParamsSchema,
+        body: { required: true, content: { "application/json": { schema: putProductBodySchema } } },
+      },
+      responses: {
+        200: { description: "The product", content: { "application/json": { schema: productSchema } } },
+        ...problems(400, 401, 403, 409, 413, 422, 429, 503),
+      },
+    }),
+    async (c) => {
+      const { storeId, productId } = c.req.valid("param");
+      const input = c.req.valid("json");
+      const actor = c.get("actor");
+      const mayWrite = actor.role === "admin" || (actor.role === "store" && actor.storeId === storeId);
+      if (!mayWrite) throw new ApiProblem("FORBIDDEN", "Only this store or an admin may write its catalog");
+      const existing = await productRepository.findById(prisma, productId);
+      if (existing && existing.storeId !== storeId) {
+        throw new ApiProblem("UNKNOWN_PRODUCT", `Product ${productId} belongs to another store`);
+      }
+      // Refuse before writing anything, so a rejected request changes nothing.
+      const held = (await stock.getStock(storeId, productId))?.reserved ?? 0;
+      if (input.onHand < held) {
+        throw new ApiProblem("STOCK_HELD", `onHand ${input.onHand} is below the ${held} units held by live reservations`);
+      }
+      await productRepository.upsertCatalogEntry(prisma, { id: productId, storeId, ...input, now: new Date() });
+      const result = await stock.setOnHand(storeId, productId, input.onHand);
+      if (!result.ok) {
+        throw new ApiProblem(
+          "STOCK_HELD",
+          `onHand ${input.onHand} is below the ${result.reserved} units held by live reservations`,
+        );
+      }
+      return c.json((await view(storeId, productId))!, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/stores/{storeId}/products/{productId}",
+      summary: "A product with its stock counters",
+      request: { params: productParamsSchema },
+      responses: {
+        200: { description: "The product", content: { "application/json": { schema: productSchema } } },
+        ...problems(400, 401, 404, 429, 503),
+      },
+    }),
+    async (c) => {
+      const { storeId, productId } = c.req.valid("param");
+      const product = await view(storeId, productId);
+      if (!product) throw new ApiProblem("NOT_FOUND", `Product ${productId} not found in store ${storeId}`);
+      return c.json(product, 200);
+    },
+  );
+
+  return app;
+}

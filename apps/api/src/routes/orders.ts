@@ -1,0 +1,236 @@
+import { createHash } from "node:crypto";
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { auditRepository, idempotencyRepository, InvalidCursor, orderRepository, type PrismaClient } from "@order-flow/db";
+import type { AppEnv } from "../context.ts";
+import { ApiProblem, problemBody } from "../problem.ts";
+import { problems, reasonBodySchema } from "../schemas/common.ts";
+import {
+  auditEntrySchema,
+  createOrderBodySchema,
+  idempotencyHeaderSchema,
+  listOrdersQuerySchema,
+  orderIdParamsSchema,
+  orderPageSchema,
+  orderSchema,
+  paymentAcceptedSchema,
+  setStatusBodySchema,
+  toOrderResponse,
+} from "../schemas/order.ts";
+import type { OrderCommands } from "../services/order-commands.ts";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
+  body: { required, content: { "application/json": { schema } } },
+});
+
+/** How long a twin request waits for the first one with its Idempotency-Key. */
+const IDEMPOTENCY_WAIT_MS = 5_000;
+
+export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommands; createRoute?: never }) {
+  const { prisma, commands } = deps;
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/orders",
+      summary: "Place an order and hold its stock",
+      request: { headers: idempotencyHeaderSchema, ...body(createOrderBodySchema, true) },
+      responses: {
+        201: json(orderSchema, "Order placed, stock held until expiresAt"),
+        ...problems(400, 401, 403, 409, 413, 422, 429, 503),
+      },
+    }),
+    async (c) => {
+      const actor = c.get("actor");
+      if (actor.role !== "customer") throw new ApiProblem("FORBIDDEN", "Only customers place orders");
+      const input = c.req.valid("json");
+      const key = c.req.valid("header")["idempotency-key"];
+      const userId = actor.userId!;
+      if (key !== undefined) {
+        const hash = createHash("sha256").update(JSON.stringify(input)).digest("hex");
+        const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
+        for (;;) {
+          const claim = await idempotencyRepository.claim(prisma, userId, key, hash, new Date());
+          if (claim.state === "NEW") break;
+          if (claim.state === "MISMATCH") {
+            throw new ApiProblem("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request");
+          }
+          if (claim.state === "REPLAY") {
+            const contentType = claim.status >= 400 ? "application/problem+json" : "application/json";
+            return new Response(JSON.stringify(claim.body), {
+              status: claim.status,
+              headers: { "Content-Type": contentType, "Idempotent-Replayed": "true" },
+            }) as never;
+          }
+          if (Date.now() >= deadline) {
+            throw new ApiProblem("IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still running");
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      let status: 201 | 409;
+      let payload: unknown;
+      try {
+        const outcome = await commands.place(actor, input);
+        if (outcome.kind === "RESERVED") {
+          status = 201;
+          payload = toOrderResponse(outcome.order);
+        } else {
+          status = 409;
+          payload = {
+            ...problemBody(
+              "OUT_OF_STOCK",
+              `Product ${outcome.productId} is out of stock: ${outcome.requested} requested, ${outcome.available} available`,
+              c.get("requestId"),
+            ),
+            productId: outcome.productId,
+            orderId: outcome.order.id,
+          };
+        }
+      } catch (err) {
+        // Nothing was kept: let a retry with the same key run again.
+        if (key !== undefined) await idempotencyRepository.release(prisma, userId, key).catch(() => {});
+        throw err;
+      }
+      if (key !== undefined) await idempotencyRepository.complete(prisma, userId, key, status, payload);
+      return new Response(JSON.stringify(payload), {
+        status,
+        headers: { "Content-Type": status === 201 ? "application/json" : "application/problem+json" },
+      }) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/orders",
+      summary: "List the orders the caller may see, newest first",
+      request: { query: listOrdersQuerySchema },
+      responses: { 200: json(orderPageSchema, "A page of orders"), ...problems(400, 401, 429, 503) },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      try {
+        const page = await orderRepository.list(prisma, {
+          viewer: c.get("actor"),
+          limit: query.limit,
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.storeId ? { storeId: query.storeId } : {}),
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        });
+        return c.json({ items: page.items.map(toOrderResponse), nextCursor: page.nextCursor }, 200);
+      } catch (err) {
+        if (err instanceof InvalidCursor) {
+          throw new ApiProblem("VALIDATION_FAILED", "cursor is not valid", {
+            errors: [{ path: "cursor", message: "not a cursor this API issued" }],
+          });
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/orders/{id}",
+      summary: "One order",
+      request: { params: orderIdParamsSchema },
+      responses: { 200: json(orderSchema, "The order"), ...problems(400, 401, 404, 429, 503) },
+    }),
+    async (c) => {
+      const order = await commands.visibleOrder(c.req.valid("param").id, c.get("actor"));
+      return c.json(toOrderResponse(order), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/orders/{id}/audit",
+      summary: "The order's audit trail, oldest first",
+      request: { params: orderIdParamsSchema },
+      responses: { 200: json(z.array(auditEntrySchema), "Audit entries"), ...problems(400, 401, 404, 429, 503) },
+    }),
+    async (c) => {
+      const order = await commands.visibleOrder(c.req.valid("param").id, c.get("actor"));
+      const entries = await auditRepository.listByOrder(prisma, order.id);
+      return c.json(
+        entries.map((e) => ({ ...e, recordedAt: e.recordedAt.toISOString() })),
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/orders/{id}/payment",
+      summary: "Ask the payment gateway for a payment",
+      request: { params: orderIdParamsSchema },
+      responses: {
+        202: json(paymentAcceptedSchema, "Payment requested"),
+        ...problems(400, 401, 403, 404, 409, 413, 429, 503),
+      },
+    }),
+    async (c) => {
+      const { order, paymentId } = await commands.requestPayment(c.req.valid("param").id, c.get("actor"));
+      return c.json(
+        { orderId: order.id, paymentId, amount: order.totalAmount, status: "PAYMENT_PENDING" as const },
+        202,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/orders/{id}/cancel",
+      summary: "Cancel before preparation; stock goes back at once, money later",
+      request: { params: orderIdParamsSchema, ...body(reasonBodySchema, false) },
+      responses: { 200: json(orderSchema, "Cancelled"), ...problems(400, 401, 403, 404, 409, 413, 429, 503) },
+    }),
+    async (c) => {
+      const order = await commands.cancel(c.req.valid("param").id, c.get("actor"), c.req.valid("json").reason);
+      return c.json(toOrderResponse(order), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/orders/{id}/refund",
+      summary: "Ask for a refund after delivery",
+      request: { params: orderIdParamsSchema, ...body(reasonBodySchema, false) },
+      responses: {
+        202: json(orderSchema, "Refund requested"),
+        ...problems(400, 401, 403, 404, 409, 413, 429, 503),
+      },
+    }),
+    async (c) => {
+      const order = await commands.requestRefund(c.req.valid("param").id, c.get("actor"), c.req.valid("json").reason);
+      return c.json(toOrderResponse(order), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/orders/{id}/status",
+      summary: "The store's moves (and the customer's COMPLETED)",
+      request: { params: orderIdParamsSchema, ...body(setStatusBodySchema, true) },
+      responses: { 200: json(orderSchema, "Updated"), ...problems(400, 401, 403, 404, 409, 413, 429, 503) },
+    }),
+    async (c) => {
+      const { status, reason } = c.req.valid("json");
+      const order = await commands.setStatus(c.req.valid("param").id, c.get("actor"), status, reason);
+      return c.json(toOrderResponse(order), 200);
+    },
+  );
+
+  return app;
+}

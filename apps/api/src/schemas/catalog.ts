@@ -1,0 +1,25 @@
+import { z } from "@hono/zod-openapi";
+import { uuid } from "./common.ts";
+
+export const productParamsSchema = z.object({
+  storeId: uuid.openapi({ param: { name: "storeId", in: "path" } }),
+  productId: uuid.openapi({ param: { name: "productId", in: "path" } }),
+});
+
+export const putProductBodySchema = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    price: z.number().int().min(0).max(2_000_000_000),
+    onHand: z.number().int().min(0).max(1_000_000_000),
+  })
+  .openapi("PutProduct");
+
+export const productSchema = z
+  .object({
+    id: uuid,
+    storeId: uuid,
+    name: z.string(),
+    price: z.number().int(),
+    stock: z.object({ onHand: z.number().int(), available: z.number().int(), reserved: z.number().int() }),
+  })
+  .openapi("Product");

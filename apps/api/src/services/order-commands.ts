@@ -1,0 +1,232 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import {
+  Order,
+  actionForTargetStatus,
+  generateOrderNumber,
+  roleMayEver,
+  ForbiddenAction,
+  SYSTEM_ACTOR,
+  type Actor,
+  type OrderAction,
+  type OrderState,
+  type StoreSettableStatus,
+  type TransitionResult,
+} from "@order-flow/domain";
+import {
+  auditRepository,
+  orderRepository,
+  outboxRepository,
+  paymentRepository,
+  productRepository,
+  saveTransition,
+  type PrismaClient,
+} from "@order-flow/db";
+import type { StockReservationService } from "@order-flow/stock";
+import { ApiProblem } from "../problem.ts";
+
+export type OrderCommandDeps = {
+  prisma: PrismaClient;
+  stock: StockReservationService;
+  holdSeconds: number;
+  now?: () => Date;
+};
+
+export type PlaceOrderInput = { storeId: string; items: { productId: string; quantity: number }[] };
+
+export type PlaceOrderOutcome =
+  | { kind: "RESERVED"; order: OrderState }
+  | { kind: "OUT_OF_STOCK"; order: OrderState; productId: string; requested: number; available: number };
+
+const LOST_RACE_RETRIES = 3;
+
+/** The use cases behind the order endpoints; each change goes through the Order aggregate. */
+export function orderCommands(deps: OrderCommandDeps) {
+  const now = deps.now ?? (() => new Date());
+  const ctx = (actor: Actor) => ({ actor, now: now(), newId: randomUUID });
+
+  async function visibleOrder(orderId: string, actor: Actor): Promise<OrderState> {
+    const order = await orderRepository.findForViewer(deps.prisma, orderId, actor);
+    if (!order) throw new ApiProblem("NOT_FOUND", `Order ${orderId} not found`);
+    return order;
+  }
+
+  function assertRoleMay(actor: Actor, action: OrderAction): void {
+    if (!roleMayEver(actor.role, action)) throw new ForbiddenAction(actor.role, action);
+  }
+
+  /**
+   * Reads the order, asks the aggregate, writes the result conditionally; re-reads and asks
+   * again when another writer got there first, so the answer reflects the latest state.
+   */
+  async function change(
+    orderId: string,
+    actor: Actor,
+    action: OrderAction,
+    decide: (order: OrderState) => TransitionResult,
+    extraWrites?: (tx: Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0], result: TransitionResult) => Promise<void>,
+  ): Promise<TransitionResult> {
+    for (let attempt = 0; ; attempt++) {
+      // API.md's order of checks: 404 (not visible) before 403 (role never may).
+      const order = await visibleOrder(orderId, actor);
+      assertRoleMay(actor, action);
+      const result = decide(order);
+      const outcome = await deps.prisma.$transaction(async (tx) => {
+        const saved = await saveTransition(tx, result);
+        if (saved === "APPLIED" && extraWrites) await extraWrites(tx, result);
+        return saved;
+      });
+      if (outcome === "APPLIED") return result;
+      if (outcome === "NOT_FOUND") throw new ApiProblem("NOT_FOUND", `Order ${orderId} not found`);
+      if (attempt >= LOST_RACE_RETRIES) {
+        throw new ApiProblem("INVALID_STATE_TRANSITION", "The order changed concurrently; retry");
+      }
+    }
+  }
+
+  /** Gives stock back right away (API.md: before the response); the event handler repeats it idempotently. */
+  async function giveStockBack(order: OrderState, reason: "CANCELLED" | "REJECTED"): Promise<void> {
+    if (order.reservationId) await deps.stock.release(order.reservationId, reason);
+  }
+
+  return {
+    visibleOrder,
+    assertRoleMay,
+
+    async place(actor: Actor, input: PlaceOrderInput): Promise<PlaceOrderOutcome> {
+      const products = await productRepository.findMany(
+        deps.prisma,
+        input.items.map((i) => i.productId),
+      );
+      const byId = new Map(products.map((p) => [p.id, p]));
+      for (const item of input.items) {
+        const product = byId.get(item.productId);
+        if (!product || product.storeId !== input.storeId) {
+          throw new ApiProblem("UNKNOWN_PRODUCT", `Product ${item.productId} does not exist in store ${input.storeId}`);
+        }
+      }
+      const c = ctx(actor);
+      const orderId = randomUUID();
+      const expiresAt = new Date(c.now.getTime() + deps.holdSeconds * 1000);
+      const created = Order.create(
+        {
+          id: orderId,
+          orderNumber: generateOrderNumber(c.now, randomBytes(8)),
+          userId: actor.userId ?? "",
+          storeId: input.storeId,
+          expiresAt,
+          items: input.items.map((i) => {
+            const product = byId.get(i.productId)!;
+            return { productId: i.productId, productName: product.name, unitPrice: product.price, quantity: i.quantity };
+          }),
+        },
+        c,
+      );
+      const reservation = await deps.stock.reserve({
+        orderId,
+        storeId: input.storeId,
+        items: input.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+        holdSeconds: deps.holdSeconds,
+        now: c.now,
+      });
+      // The reservation result is the system's move, not the customer's.
+      const system = { ...c, actor: SYSTEM_ACTOR };
+      const next = reservation.ok
+        ? Order.reserveStock(created.order, system, { reservationId: reservation.reservationId, expiresAt })
+        : Order.failReservation(created.order, system, {
+            reason: `Out of stock: product ${reservation.productId} has ${reservation.available} available, ${reservation.requested} requested`,
+          });
+      try {
+        await persistNewOrder(next.order, [...created.audit, ...next.audit], [...created.events, ...next.events]);
+      } catch (err) {
+        // The hold must not outlive a failed write; if this process dies here instead,
+        // the reservation sweep finds a hold with no paid order and releases it.
+        if (reservation.ok) await deps.stock.release(reservation.reservationId, "ROLLBACK").catch(() => {});
+        throw err;
+      }
+      if (reservation.ok) return { kind: "RESERVED", order: next.order };
+      return {
+        kind: "OUT_OF_STOCK",
+        order: next.order,
+        productId: reservation.productId,
+        requested: reservation.requested,
+        available: reservation.available,
+      };
+    },
+
+    async requestPayment(orderId: string, actor: Actor) {
+      const current = await visibleOrder(orderId, actor);
+      assertRoleMay(actor, "requestPayment");
+      if (current.status === "PAYMENT_PENDING" && current.paymentId) {
+        // Asking again while pending returns the same payment and records nothing new.
+        return { order: current, paymentId: current.paymentId };
+      }
+      const paymentId = randomUUID();
+      const result = await change(
+        orderId,
+        actor,
+        "requestPayment",
+        (order) => Order.requestPayment(order, ctx(actor), { paymentId }),
+        async (tx, r) => {
+          await paymentRepository.create(tx, { id: paymentId, orderId, amount: r.order.totalAmount, now: r.order.updatedAt });
+        },
+      );
+      return { order: result.order, paymentId };
+    },
+
+    async cancel(orderId: string, actor: Actor, reason: string | undefined) {
+      const result = await change(orderId, actor, "cancel", (order) =>
+        Order.cancel(order, ctx(actor), { reason: reason ?? null }),
+      );
+      await giveStockBack(result.previous, "CANCELLED");
+      return result.order;
+    },
+
+    async requestRefund(orderId: string, actor: Actor, reason: string | undefined) {
+      const result = await change(orderId, actor, "requestRefund", (order) =>
+        Order.requestRefund(order, ctx(actor), { reason: reason ?? null }),
+      );
+      return result.order;
+    },
+
+    async setStatus(orderId: string, actor: Actor, status: StoreSettableStatus, reason: string | undefined) {
+      const action = actionForTargetStatus(status);
+      const result = await change(orderId, actor, action, (order) => {
+        const c = ctx(actor);
+        switch (action) {
+          case "reject":
+            return Order.reject(order, c, { reason: reason ?? null });
+          case "markReadyForDelivery":
+            return Order.markReadyForDelivery(order, c, reason ? { reason } : undefined);
+          case "startDelivery":
+            return Order.startDelivery(order, c, reason ? { reason } : undefined);
+          case "markDelivered":
+            return Order.markDelivered(order, c, reason ? { reason } : undefined);
+          default:
+            return Order.complete(order, c, reason ? { reason } : undefined);
+        }
+      });
+      if (action === "reject") await giveStockBack(result.previous, "REJECTED");
+      return result.order;
+    },
+  };
+
+  async function persistNewOrder(order: OrderState, audit: TransitionResult["audit"], events: TransitionResult["events"]) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await deps.prisma.$transaction(async (tx) => {
+          await orderRepository.create(tx, order, randomUUID);
+          await auditRepository.append(tx, audit);
+          await outboxRepository.add(tx, events);
+        });
+        return;
+      } catch (err) {
+        // Order numbers are random; on the rare collision draw another.
+        const collided = (err as { code?: string; meta?: { target?: unknown } }).code === "P2002";
+        if (!collided || attempt >= 3) throw err;
+        order.orderNumber = generateOrderNumber(order.createdAt, randomBytes(8));
+      }
+    }
+  }
+}
+
+export type OrderCommands = ReturnType<typeof orderCommands>;

@@ -1,0 +1,121 @@
+import { randomUUID } from "node:crypto";
+import { sign } from "hono/jwt";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
+import { RedisStockReservationService } from "@order-flow/stock";
+import { buildApp } from "../../src/app.ts";
+import { createApiMetrics } from "../../src/metrics.ts";
+
+export const JWT_SECRET = "test-jwt-secret";
+export const WEBHOOK_SECRET = "test-webhook-secret";
+
+export type Harness = Awaited<ReturnType<typeof createHarness>>;
+
+/** Deletes every key under a test's prefix (never FLUSHALL: the server is shared). */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== "0");
+}
+
+export async function token(claims: { sub?: string; role: string; storeId?: string; exp?: number }) {
+  return sign(
+    { sub: claims.sub ?? randomUUID(), exp: claims.exp ?? Math.floor(Date.now() / 1000) + 3600, ...claims },
+    JWT_SECRET,
+    "HS256",
+  );
+}
+
+/** An API on its own database and Redis prefix, driven through app.request(). */
+export async function createHarness(options: { holdSeconds?: number; rateLimitPerMinute?: number } = {}) {
+  const db: TestDatabase = await createTestDatabase();
+  const prefix = `test-${randomUUID()}`;
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+  });
+  await redis.connect();
+  const stock = new RedisStockReservationService({ redis, prisma: db.prisma, prefix: `${prefix}:` });
+  const app = buildApp({
+    prisma: db.prisma,
+    redis,
+    stock,
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    metrics: createApiMetrics(),
+    redisPrefix: `${prefix}:`,
+    jwtSecret: JWT_SECRET,
+    webhookSecret: WEBHOOK_SECRET,
+    paymentGateway: "sandbox",
+    holdSeconds: options.holdSeconds ?? 600,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
+  });
+
+  const storeId = randomUUID();
+  const customerId = randomUUID();
+  const tokens = {
+    customer: await token({ sub: customerId, role: "customer" }),
+    otherCustomer: await token({ role: "customer" }),
+    store: await token({ role: "store", storeId }),
+    otherStore: await token({ role: "store", storeId: randomUUID() }),
+    admin: await token({ role: "admin" }),
+  };
+
+  async function call(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+      headers["Content-Type"] ??= "application/json";
+    }
+    const res = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, headers: res.headers, body: json };
+  }
+
+  async function product(options: { price?: number; onHand?: number; name?: string; store?: string } = {}) {
+    const id = randomUUID();
+    const res = await call("PUT", `/stores/${options.store ?? storeId}/products/${id}`, {
+      token: tokens.admin,
+      body: { name: options.name ?? "Kimbap", price: options.price ?? 12000, onHand: options.onHand ?? 10 },
+    });
+    if (res.status !== 200) throw new Error(`product setup failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return id;
+  }
+
+  async function placeOrder(items: { productId: string; quantity: number }[], tokenValue = tokens.customer) {
+    return call("POST", "/orders", { token: tokenValue, body: { storeId, items } });
+  }
+
+  return {
+    app,
+    db,
+    prisma: db.prisma,
+    redis,
+    stock,
+    prefix,
+    storeId,
+    customerId,
+    tokens,
+    call,
+    product,
+    placeOrder,
+    async close() {
+      await deleteKeys(redis, `${prefix}*`);
+      await deleteKeys(redis, `*${prefix}*`);
+      redis.disconnect();
+      await db.drop();
+    },
+  };
+}
