@@ -14,3 +14,4 @@ export { paymentRepository, type Payment, type PaymentStatus } from "./payment-r
 export { productRepository, type Product } from "./product-repository.ts";
 export { saveTransition } from "./transition-writer.ts";
 export { webhookEventRepository } from "./webhook-event-repository.ts";
+export { reservationLogReader, type ReservationLogStatus } from "./reservation-log-reader.ts";

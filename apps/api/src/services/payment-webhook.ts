@@ -9,6 +9,7 @@ import {
   type Db,
   type PrismaClient,
 } from "@order-flow/db";
+import { makeStrayPaymentRefund, type StrayRefundReason } from "@order-flow/queues";
 import { z } from "zod";
 
 export const webhookBodySchema = z.object({
@@ -47,17 +48,24 @@ class LostRace extends Error {}
 export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date }) {
   const clock = deps.now ?? (() => new Date());
 
-  async function strayRefund(tx: Db, order: OrderState, body: WebhookBody, reason: string, now: Date) {
-    const job = {
-      type: "StrayPaymentRefund",
+  const STRAY_REASON: Record<string, StrayRefundReason> = {
+    REFUND_AMOUNT_MISMATCH: "AMOUNT_MISMATCH",
+    REFUND_LATE_PAYMENT: "NOT_PENDING",
+    REFUND_NOT_CURRENT_PAYMENT: "NOT_CURRENT_PAYMENT",
+    REFUND_DUPLICATE_CAPTURE: "NOT_CURRENT_PAYMENT",
+  };
+
+  /** Queues the refund of captured money that will not pay for the order, in the accepting transaction. */
+  async function strayRefund(tx: Db, order: OrderState, body: WebhookBody, outcome: WebhookOutcome, now: Date) {
+    const job = makeStrayPaymentRefund({
       eventId: randomUUID(),
       orderId: order.id,
       paymentId: body.paymentId,
       amount: body.amount,
-      reason,
-      occurredAt: now.toISOString(),
-      actor: { userId: null, role: "system" },
-    };
+      reason: STRAY_REASON[outcome] ?? "NOT_PENDING",
+      pgTransactionId: body.pgTransactionId,
+      now,
+    });
     await outboxRepository.add(tx, [job as unknown as DomainEvent]);
   }
 
@@ -139,7 +147,7 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date })
         });
         if ((await saveTransition(tx, result)) !== "APPLIED") throw new LostRace();
       }
-      await strayRefund(tx, order, body, outcome.replace("REFUND_", ""), now);
+      await strayRefund(tx, order, body, outcome, now);
       return outcome;
     });
   }

@@ -1,0 +1,21 @@
+import type { JobPayloadOf, JobType } from "@order-flow/queues";
+import type { WorkerDeps } from "./worker-deps.ts";
+
+/** What a handler knows about the job it runs in. */
+export type JobInfo = {
+  queue: string;
+  id: string;
+  /** 1 for the first try */
+  attempt: number;
+  attempts: number;
+  isLastAttempt: boolean;
+  /** Puts the job back, delayed until `timestamp` (ms); never returns. */
+  delayUntil: (timestamp: number) => Promise<never>;
+};
+
+export type HandlerContext = WorkerDeps & { job: JobInfo };
+
+/** One handler per job type; each is idempotent (BullMQ delivers at least once). */
+export type Handler<T extends JobType> = (payload: JobPayloadOf<T>, ctx: HandlerContext) => Promise<void>;
+
+export type HandlerMap = { readonly [T in JobType]: Handler<T> };

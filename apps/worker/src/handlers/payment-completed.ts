@@ -1,0 +1,28 @@
+import { orderRepository } from "@order-flow/db";
+import { Order } from "@order-flow/domain";
+import type { Handler } from "../handler.ts";
+import { removeOrderTimeout } from "../order-timeout-job.ts";
+import { transitionOrder } from "../order-transition.ts";
+import { systemContext } from "../system-context.ts";
+
+/** Turns the hold into a sale, then ORDER_CONFIRMED (raising OrderConfirmed). */
+export const handlePaymentCompleted: Handler<"PaymentCompleted"> = async (event, ctx) => {
+  const order = await orderRepository.findById(ctx.prisma, event.orderId);
+  if (order?.status === "PAYMENT_COMPLETED") {
+    if (order.reservationId) {
+      const confirmed = await ctx.stock.confirm(order.reservationId);
+      if (confirmed === "NOT_HELD") {
+        // A cancel may have released it meanwhile; otherwise this needs a person (retries, then JOB_FAILED).
+        const now = await orderRepository.findById(ctx.prisma, event.orderId);
+        if (now?.status === "PAYMENT_COMPLETED") {
+          throw new Error(`reservation ${order.reservationId} of paid order ${order.id} is no longer held`);
+        }
+        return;
+      }
+    }
+    await transitionOrder(ctx, event.orderId, (o) =>
+      o.status === "PAYMENT_COMPLETED" ? { result: Order.confirm(o, systemContext(ctx.clock())) } : null,
+    );
+  }
+  await removeOrderTimeout(ctx, event.orderId);
+};

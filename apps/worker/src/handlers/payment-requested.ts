@@ -1,0 +1,9 @@
+import { orderRepository } from "@order-flow/db";
+import type { Handler } from "../handler.ts";
+
+/** Opens the payment at the PG while it is still the order's current, pending payment. */
+export const handlePaymentRequested: Handler<"PaymentRequested"> = async (event, ctx) => {
+  const order = await orderRepository.findById(ctx.prisma, event.orderId);
+  if (!order || order.status !== "PAYMENT_PENDING" || order.paymentId !== event.paymentId) return;
+  await ctx.gateway.requestPayment({ paymentId: event.paymentId, orderId: event.orderId, amount: event.amount });
+};

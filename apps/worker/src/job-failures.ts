@@ -1,0 +1,44 @@
+import { auditRepository } from "@order-flow/db";
+import type { Job } from "bullmq";
+import { deterministicUuid } from "./deterministic-id.ts";
+import type { WorkerDeps } from "./worker-deps.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether this failure leaves the job in the failed set for good (the dead letter). */
+export function isFinalFailure(job: Job, error: Error): boolean {
+  return error.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * A job that failed for good is never silent: a log line, a counter, and (for jobs about an
+ * order) a JOB_FAILED entry written in a transaction of its own, once per queue + jobId.
+ */
+export async function recordFinalFailure(deps: WorkerDeps, queue: string, job: Job, error: Error): Promise<void> {
+  deps.metrics.inc("jobs_dead_lettered_total", { queue });
+  const data = (job.data ?? {}) as { orderId?: unknown; type?: unknown; eventId?: unknown };
+  deps.log.error(
+    { queue, jobId: job.id, name: job.name, attempts: job.attemptsMade, orderId: data.orderId, err: error },
+    "job failed after its last attempt; it stays in the failed set (pnpm jobs:redrive)",
+  );
+  if (typeof data.orderId !== "string" || !UUID.test(data.orderId)) return;
+  const now = deps.clock();
+  await auditRepository.appendIndependent(deps.prisma, [
+    {
+      eventId: deterministicUuid(`job-failed:${queue}:${job.id ?? ""}`),
+      orderId: data.orderId,
+      eventType: "JOB_FAILED",
+      changeSummary: `The ${String(data.type ?? job.name)} step failed after ${job.attemptsMade} attempt(s): ${error.message}`,
+      actorUserId: null,
+      recordedAt: now,
+      metadata: {
+        actorRole: "system",
+        queue,
+        jobId: job.id ?? null,
+        eventId: typeof data.eventId === "string" ? data.eventId : null,
+        attempts: job.attemptsMade,
+        error: error.message,
+      },
+    },
+  ]);
+}

@@ -1,0 +1,49 @@
+import { Order, SYSTEM_ACTOR } from "@order-flow/domain";
+import { transitionOrder } from "./order-transition.ts";
+import { systemContext } from "./system-context.ts";
+import type { WorkerDeps } from "./worker-deps.ts";
+
+export type TimeoutOutcome =
+  | { kind: "TIMED_OUT" }
+  | { kind: "ALREADY_TIMED_OUT" }
+  | { kind: "NOT_DUE"; expiresAt: Date }
+  | { kind: "NOT_APPLICABLE" };
+
+/**
+ * The payment timeout, shared by the delayed job and the sweep: PAYMENT_TIMEOUT (audit id =
+ * the OrderTimeout event id, so both paths write one entry) committed first, then the hold
+ * released. A paid or cancelled order is left alone, with no entry.
+ */
+export async function settleOrderTimeout(
+  deps: WorkerDeps,
+  orderId: string,
+  eventId: string,
+  now: Date,
+): Promise<TimeoutOutcome> {
+  const seen: { notDue: Date | null } = { notDue: null };
+  const attempt = await transitionOrder(deps, orderId, (order) => {
+    seen.notDue = null;
+    if (!Order.can(order, SYSTEM_ACTOR, "timeout")) return null;
+    if (now.getTime() < order.expiresAt.getTime()) {
+      seen.notDue = order.expiresAt;
+      return null;
+    }
+    return { result: Order.timeout(order, systemContext(now), { eventId }) };
+  });
+  if (attempt.kind === "APPLIED") {
+    deps.metrics.inc("orders_timed_out_total");
+    await releaseHold(deps, attempt.result.order.reservationId);
+    return { kind: "TIMED_OUT" };
+  }
+  if (attempt.order?.status === "PAYMENT_TIMEOUT") {
+    // A previous run may have died between the commit and the release: release is idempotent.
+    await releaseHold(deps, attempt.order.reservationId);
+    return { kind: "ALREADY_TIMED_OUT" };
+  }
+  if (seen.notDue) return { kind: "NOT_DUE", expiresAt: seen.notDue };
+  return { kind: "NOT_APPLICABLE" };
+}
+
+async function releaseHold(deps: WorkerDeps, reservationId: string | null): Promise<void> {
+  if (reservationId) await deps.stock.release(reservationId, "TIMEOUT");
+}

@@ -1,0 +1,41 @@
+import { orderRepository, saveTransition, type Db } from "@order-flow/db";
+import type { OrderState, TransitionResult } from "@order-flow/domain";
+import type { WorkerDeps } from "./worker-deps.ts";
+
+/** What to write for the order as just read; null when nothing applies to it (any more). */
+export type Decision = {
+  result: TransitionResult;
+  /** more writes in the same transaction, only when the transition wins */
+  alsoWrite?: (tx: Db) => Promise<unknown>;
+} | null;
+
+export type TransitionAttempt =
+  | { kind: "APPLIED"; result: TransitionResult }
+  | { kind: "SKIPPED"; order: OrderState | null };
+
+/**
+ * Re-reads the order, asks `decide`, and commits with the conditional write. A lost race
+ * (another worker, the API, a redelivered job) re-reads and decides again, so the handler
+ * acts on the state that actually won.
+ */
+export async function transitionOrder(
+  deps: Pick<WorkerDeps, "prisma">,
+  orderId: string,
+  decide: (order: OrderState) => Decision,
+  maxTries = 3,
+): Promise<TransitionAttempt> {
+  for (let attempt = 1; attempt <= maxTries; attempt++) {
+    const order = await orderRepository.findById(deps.prisma, orderId);
+    if (!order) return { kind: "SKIPPED", order: null };
+    const decision = decide(order);
+    if (!decision) return { kind: "SKIPPED", order };
+    const outcome = await deps.prisma.$transaction(async (tx) => {
+      const o = await saveTransition(tx, decision.result);
+      if (o === "APPLIED" && decision.alsoWrite) await decision.alsoWrite(tx);
+      return o;
+    });
+    if (outcome === "APPLIED") return { kind: "APPLIED", result: decision.result };
+    if (outcome === "NOT_FOUND") return { kind: "SKIPPED", order: null };
+  }
+  throw new Error(`order ${orderId}: lost the race ${maxTries} times in a row; retrying later`);
+}

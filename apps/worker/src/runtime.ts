@@ -1,0 +1,203 @@
+import { createLogger, type Logger } from "@order-flow/config";
+import { createPrisma, type PrismaClient } from "@order-flow/db";
+import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
+import {
+  JOB_PAYLOAD_SCHEMAS,
+  JOB_QUEUE_NAMES,
+  MAINTENANCE_QUEUE,
+  bullPrefix,
+  closeQueues,
+  createQueues,
+  createWorkerConnection,
+  defaultJobOptions,
+  jobTypeOfQueue,
+  type JobQueueName,
+  type JobRetryPolicy,
+  type JobType,
+  type Queues,
+} from "@order-flow/queues";
+import { RedisStockReservationService } from "@order-flow/stock";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import type { Handler, HandlerContext } from "./handler.ts";
+import { HANDLERS } from "./handlers/index.ts";
+import { isFinalFailure, recordFinalFailure } from "./job-failures.ts";
+import { WorkerMetrics } from "./metrics.ts";
+import { OutboxRelay } from "./outbox-relay.ts";
+import { maintenanceProcessor, upsertSchedulers, type SchedulerSettings } from "./schedulers.ts";
+import type { StockPort } from "./stock-port.ts";
+import { LoggingStoreNotifier, type StoreNotifier } from "./store-notifier.ts";
+import type { WorkerDeps } from "./worker-deps.ts";
+
+export type WorkerRuntimeOptions = {
+  databaseUrl: string;
+  redisUrl: string;
+  redisClusterNodes?: string;
+  /** REDIS_PREFIX: queues live under "{prefix}", stock keys under "prefix:" */
+  redisPrefix: string;
+  /** jobs in flight per queue in this process (WORKER_CONCURRENCY) */
+  concurrency?: number;
+  /** attempts and first backoff delay of every job (tests use small values) */
+  retry?: Partial<JobRetryPolicy>;
+  orderTimeoutSweepIntervalMs?: number;
+  reservationSweepIntervalMs?: number;
+  reservationSweepGraceMs?: number;
+  outboxPurgeIntervalMs?: number;
+  outboxRetentionMs?: number;
+  relayPollIntervalMs?: number;
+  relayBatchSize?: number;
+  /** SANDBOX_REFUND_FAILURE_RATE, when no gateway is given */
+  sandboxRefundFailureRate?: number;
+  /** rebuild Redis stock from PostgreSQL at start when it lost its data (default true) */
+  ensureStockIntact?: boolean;
+  log?: Logger;
+  // Injectable collaborators; the runtime builds (and later closes) the ones not given.
+  prisma?: PrismaClient;
+  gateway?: PaymentGateway;
+  stock?: StockPort;
+  storeNotifier?: StoreNotifier;
+  metrics?: WorkerMetrics;
+  clock?: () => Date;
+};
+
+export type WorkerRuntime = {
+  deps: WorkerDeps;
+  queues: Queues;
+  metrics: WorkerMetrics;
+  relay: OutboxRelay;
+  /** stops the relay, lets in-flight jobs finish, closes queues and connections */
+  close(): Promise<void>;
+};
+
+function jobContext(deps: WorkerDeps, queue: string, job: Job, token: string | undefined): HandlerContext {
+  const attempts = job.opts.attempts ?? 1;
+  const attempt = job.attemptsMade + 1;
+  return {
+    ...deps,
+    log: deps.log.child({ queue, jobId: job.id, attempt }),
+    job: {
+      queue,
+      id: job.id ?? "",
+      attempt,
+      attempts,
+      isLastAttempt: attempt >= attempts,
+      delayUntil: async (timestamp) => {
+        await job.moveToDelayed(timestamp, token);
+        throw new DelayedError();
+      },
+    },
+  };
+}
+
+function processorFor(deps: WorkerDeps, queue: JobQueueName) {
+  const type = jobTypeOfQueue(queue);
+  const schema = JOB_PAYLOAD_SCHEMAS[type];
+  const handler = HANDLERS[type] as Handler<JobType>;
+  return async (job: Job, token?: string): Promise<void> => {
+    const parsed = schema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new UnrecoverableError(`invalid ${type} payload: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    }
+    await handler(parsed.data as never, jobContext(deps, queue, job, token));
+  };
+}
+
+/** Starts a whole worker in this process: handlers, schedulers and the outbox relay. */
+export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+  const log = options.log ?? createLogger({ name: "worker" });
+  const concurrency = options.concurrency ?? 50;
+  const metrics = options.metrics ?? new WorkerMetrics();
+  const closers: (() => Promise<unknown>)[] = [];
+
+  const prisma = options.prisma ?? createPrisma({ databaseUrl: options.databaseUrl, poolSize: Math.min(40, Math.max(10, concurrency)) });
+  if (!options.prisma) closers.push(() => prisma.$disconnect());
+
+  const connection = createWorkerConnection({ url: options.redisUrl, clusterNodes: options.redisClusterNodes, name: "worker" });
+  closers.push(() => connection.quit().catch(() => connection.disconnect()));
+
+  let stock = options.stock;
+  if (!stock) {
+    // Its own connection with bounded retries: a stock call fails (and the job retries) rather than hanging.
+    const stockRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, connectionName: "worker-stock" });
+    closers.push(() => stockRedis.quit().catch(() => stockRedis.disconnect()));
+    stock = new RedisStockReservationService({
+      redis: stockRedis,
+      prisma,
+      prefix: options.redisPrefix,
+      ...(options.reservationSweepGraceMs !== undefined ? { sweepGraceMs: options.reservationSweepGraceMs } : {}),
+    });
+  }
+  if (options.ensureStockIntact !== false && stock.ensureIntact) {
+    if (await stock.ensureIntact()) log.warn("Redis had lost its stock data: rebuilt from PostgreSQL");
+  }
+
+  const queues = createQueues({ connection, redisPrefix: options.redisPrefix, jobOptions: defaultJobOptions(options.retry) });
+  const deps: WorkerDeps = {
+    prisma,
+    stock,
+    gateway: options.gateway ?? new SandboxPaymentGateway({ refundFailureRate: options.sandboxRefundFailureRate ?? 0 }),
+    storeNotifier: options.storeNotifier ?? new LoggingStoreNotifier(log, metrics),
+    queues,
+    log,
+    metrics,
+    clock: options.clock ?? (() => new Date()),
+  };
+
+  const schedulers: SchedulerSettings = {
+    orderTimeoutSweepEveryMs: options.orderTimeoutSweepIntervalMs ?? 60_000,
+    reservationSweepEveryMs: options.reservationSweepIntervalMs ?? 300_000,
+    outboxPurgeEveryMs: options.outboxPurgeIntervalMs ?? 10 * 60_000,
+    outboxRetentionMs: options.outboxRetentionMs ?? 24 * 60 * 60_000,
+    sweepBatchSize: 500,
+  };
+
+  const prefix = bullPrefix(options.redisPrefix);
+  const workers: Worker[] = [];
+  for (const queue of JOB_QUEUE_NAMES) {
+    workers.push(new Worker(queue, processorFor(deps, queue), { connection, prefix, concurrency }));
+  }
+  workers.push(new Worker(MAINTENANCE_QUEUE, maintenanceProcessor(deps, schedulers), { connection, prefix, concurrency: 1 }));
+  for (const worker of workers) {
+    const queue = worker.name;
+    worker.on("completed", () => metrics.inc("jobs_completed_total", { queue }));
+    worker.on("failed", (job, error) => {
+      metrics.inc("jobs_failed_attempts_total", { queue });
+      if (!job) return;
+      if (!isFinalFailure(job, error)) {
+        log.warn({ queue, jobId: job.id, attempt: job.attemptsMade, err: error }, "job attempt failed; retrying with backoff");
+        return;
+      }
+      recordFinalFailure(deps, queue, job, error).catch((e: unknown) =>
+        log.error({ err: e, queue, jobId: job.id }, "could not record a job failure"),
+      );
+    });
+    worker.on("error", (error) => log.error({ err: error, queue }, "worker error"));
+  }
+
+  await upsertSchedulers(queues, schedulers);
+
+  const relay = new OutboxRelay({
+    prisma,
+    databaseUrl: options.databaseUrl,
+    queues,
+    log,
+    metrics,
+    ...(options.relayPollIntervalMs !== undefined ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
+    ...(options.relayBatchSize !== undefined ? { batchSize: options.relayBatchSize } : {}),
+  });
+  await relay.start();
+  log.info({ concurrency, queues: workers.map((w) => w.name), prefix }, "worker started");
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      await relay.stop();
+      // close() waits for jobs in flight; the workers take no new ones meanwhile.
+      await Promise.allSettled(workers.map((w) => w.close()));
+      await closeQueues(queues);
+      for (const closer of closers.reverse()) await closer().catch(() => {});
+      log.info("worker stopped");
+    })());
+
+  return { deps, queues, metrics, relay, close };
+}

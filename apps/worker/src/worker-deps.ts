@@ -1,0 +1,19 @@
+import type { Logger } from "@order-flow/config";
+import type { PrismaClient } from "@order-flow/db";
+import type { PaymentGateway } from "@order-flow/payments";
+import type { Queues } from "@order-flow/queues";
+import type { WorkerMetrics } from "./metrics.ts";
+import type { StockPort } from "./stock-port.ts";
+import type { StoreNotifier } from "./store-notifier.ts";
+
+/** Everything handlers and schedulers reach outside themselves through. */
+export type WorkerDeps = {
+  prisma: PrismaClient;
+  stock: StockPort;
+  gateway: PaymentGateway;
+  storeNotifier: StoreNotifier;
+  queues: Queues;
+  log: Logger;
+  metrics: WorkerMetrics;
+  clock: () => Date;
+};

@@ -1,0 +1,107 @@
+import { orderRepository, outboxRepository, paymentRepository } from "@order-flow/db";
+import { Order } from "@order-flow/domain";
+import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redriveFailedJobs } from "../src/redrive-failed-jobs.ts";
+import type { WorkerRuntime } from "../src/runtime.ts";
+import {
+  act,
+  auditTypes,
+  count,
+  createHarness,
+  ctx,
+  customerOf,
+  eventually,
+  pay,
+  placeOrder,
+  statusOf,
+  storeOf,
+  type Harness,
+} from "./support/harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(async () => {
+  await h?.cleanup();
+});
+
+/** A sandbox PG whose refunds can be switched to fail (SANDBOX_REFUND_FAILURE_RATE=1). */
+const failureRate = { value: 0 };
+const gateway: PaymentGateway = {
+  requestPayment: (input) => new SandboxPaymentGateway().requestPayment(input),
+  refund: (input) => new SandboxPaymentGateway({ refundFailureRate: failureRate.value }).refund(input),
+};
+
+describe("outbox relay and dead letters", () => {
+  let runtimes: WorkerRuntime[] = [];
+
+  it("delivers events committed while no worker ran, including after a relay crash mid-publish", async () => {
+    const orders = [];
+    for (let i = 0; i < 10; i++) orders.push(await placeOrder(h, { quantity: 1, onHand: 5 }));
+    for (const { order } of orders) await pay(h, order.id);
+    expect(await outboxRepository.pendingCount(h.db.prisma)).toBeGreaterThan(0);
+
+    // A relay that dies between reading the rows and finishing the enqueue leaves them unsent.
+    await expect(
+      outboxRepository.relayBatch(h.db.prisma, 1_000, async () => {
+        throw new Error("killed mid-publish");
+      }),
+    ).rejects.toThrow("killed");
+    const pending = await outboxRepository.pendingCount(h.db.prisma);
+    expect(pending).toBe(40); // created, reserved, payment requested, payment completed × 10
+
+    // Two workers on the same database and prefix share the work; each order settles once.
+    runtimes = [await h.start({ gateway }), await h.start({ gateway })];
+    for (const { order } of orders) {
+      await eventually(() => statusOf(h, order.id), (s) => s === "PREPARING");
+    }
+    for (const { order, storeId, productId } of orders) {
+      const audit = await auditTypes(h, order.id);
+      expect(count(audit, "STORE_NOTIFIED")).toBe(1);
+      expect(count(audit, "ORDER_CONFIRMED")).toBe(1);
+      expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 4, available: 4, reserved: 0 });
+    }
+    expect(await outboxRepository.pendingCount(h.db.prisma)).toBe(0);
+  });
+
+  it("ends REFUND_FAILED after the last attempt, audits JOB_FAILED, keeps the dead letter, and redrives it", async () => {
+    failureRate.value = 1;
+    const [runtime] = runtimes;
+    if (!runtime) throw new Error("runtime not started");
+    const { order } = await placeOrder(h);
+    const paymentId = await pay(h, order.id);
+    await eventually(() => statusOf(h, order.id), (s) => s === "PREPARING");
+    for (const step of [Order.markReadyForDelivery, Order.startDelivery, Order.markDelivered] as const) {
+      await act(h.db.prisma, order.id, (o) => step(o, ctx(storeOf(o))));
+    }
+    await act(h.db.prisma, order.id, (o) => Order.requestRefund(o, ctx(customerOf(o))));
+
+    const failed = await eventually(() => orderRepository.findById(h.db.prisma, order.id), (o) => o?.status === "REFUND_FAILED");
+    expect(failed?.failureReason).toMatch(/after 3 attempt/);
+    await eventually(() => auditTypes(h, order.id), (types) => types.includes("JOB_FAILED"));
+    const audit = await auditTypes(h, order.id);
+    expect(count(audit, "REFUND_FAILED")).toBe(1);
+    expect(count(audit, "JOB_FAILED")).toBe(1);
+    expect((await paymentRepository.findById(h.db.prisma, paymentId))?.status).toBe("PAID");
+    expect(await runtime.queues["order-refunded"].getFailedCount()).toBe(1);
+
+    // Redrive is safe: the order is REFUND_FAILED, so the job completes without a second refund.
+    failureRate.value = 0;
+    expect(await redriveFailedJobs(runtime.queues, "order-refunded")).toEqual({ "order-refunded": 1 });
+    await eventually(() => runtime.queues["order-refunded"].getFailedCount(), (n) => n === 0);
+    expect(await statusOf(h, order.id)).toBe("REFUND_FAILED");
+
+    // An admin asks again: this time the PG refunds.
+    await act(h.db.prisma, order.id, (o) => Order.requestRefund(o, ctx({ role: "admin", userId: null, storeId: null })));
+    await eventually(() => statusOf(h, order.id), (s) => s === "REFUND_COMPLETED");
+    expect((await paymentRepository.findById(h.db.prisma, paymentId))?.status).toBe("REFUNDED");
+  });
+
+  it("closes gracefully: no jobs lost, connections released", async () => {
+    for (const runtime of runtimes) await runtime.close();
+    // A second close is harmless.
+    for (const runtime of runtimes) await runtime.close();
+  });
+});

@@ -1,0 +1,3 @@
+export * from "./payment-gateway.ts";
+export * from "./sandbox-payment-gateway.ts";
+export * from "./webhook-signature.ts";

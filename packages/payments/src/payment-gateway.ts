@@ -1,0 +1,31 @@
+/** What the system asks of a payment gateway (PG). Adapters: sandbox (default), a real PG later. */
+export interface PaymentGateway {
+  /** Opens a payment at the PG; the result comes back later by the signed webhook. Safe to repeat. */
+  requestPayment(input: { paymentId: string; orderId: string; amount: number }): Promise<{ accepted: true }>;
+  /**
+   * Gives a captured payment back. The PG dedupes on idempotencyKey / paymentId, so a repeated
+   * call returns the same refund and never moves money twice. Throws PaymentGatewayError.
+   */
+  refund(input: { paymentId: string; amount: number; reason: string; idempotencyKey: string }): Promise<{ refundId: string }>;
+}
+
+export type PaymentGatewayErrorKind = "DECLINED" | "TIMEOUT" | "UNAVAILABLE";
+
+/** A PG call that failed; `code` is stable across processes (instanceof is not). */
+export class PaymentGatewayError extends Error {
+  readonly code = "PAYMENT_GATEWAY_ERROR";
+  readonly kind: PaymentGatewayErrorKind;
+
+  constructor(kind: PaymentGatewayErrorKind, message: string) {
+    super(message);
+    this.name = "PaymentGatewayError";
+    this.kind = kind;
+  }
+}
+
+export function isPaymentGatewayError(error: unknown): error is PaymentGatewayError {
+  return (
+    error instanceof PaymentGatewayError ||
+    (typeof error === "object" && error !== null && (error as { code?: unknown }).code === "PAYMENT_GATEWAY_ERROR")
+  );
+}

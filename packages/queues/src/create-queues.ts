@@ -1,0 +1,26 @@
+import { Queue } from "bullmq";
+import type { DefaultJobOptions } from "bullmq";
+import { defaultJobOptions } from "./job-options.ts";
+import { bullPrefix } from "./prefix.ts";
+import { ALL_QUEUE_NAMES, type QueueName } from "./queue-names.ts";
+import type { RedisConnection } from "./connections.ts";
+
+export type Queues = { readonly [Q in QueueName]: Queue };
+
+/** One Queue per name, sharing a connection, with the prefix and job options of this module. */
+export function createQueues(options: {
+  connection: RedisConnection;
+  redisPrefix: string;
+  jobOptions?: DefaultJobOptions;
+}): Queues {
+  const prefix = bullPrefix(options.redisPrefix);
+  const defaults = options.jobOptions ?? defaultJobOptions();
+  const entries = ALL_QUEUE_NAMES.map(
+    (name) => [name, new Queue(name, { connection: options.connection, prefix, defaultJobOptions: defaults })] as const,
+  );
+  return Object.fromEntries(entries) as unknown as Queues;
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+}

@@ -1,0 +1,31 @@
+import type { DefaultJobOptions } from "bullmq";
+
+export type JobRetryPolicy = {
+  /** tries in total, the first included */
+  attempts: number;
+  /** first retry delay; doubles every retry */
+  backoffMs: number;
+};
+
+export const DEFAULT_RETRY_POLICY: JobRetryPolicy = { attempts: 8, backoffMs: 1_000 };
+
+/**
+ * Retention: completed jobs are kept an hour (at most 10 000 per queue) so a re-sent
+ * jobId still collapses shortly after; failed jobs (the dead letters) stay a week (at most
+ * 50 000) for inspection and redrive. Both bounded, so Redis memory stays flat.
+ */
+export const JOB_RETENTION = {
+  removeOnComplete: { age: 60 * 60, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 60 * 60, count: 50_000 },
+} as const;
+
+/** The one place job options are stated: attempts, exponential backoff, retention. */
+export function defaultJobOptions(policy: Partial<JobRetryPolicy> = {}): DefaultJobOptions {
+  const { attempts, backoffMs } = { ...DEFAULT_RETRY_POLICY, ...policy };
+  return {
+    attempts,
+    backoff: { type: "exponential", delay: backoffMs },
+    removeOnComplete: { ...JOB_RETENTION.removeOnComplete },
+    removeOnFail: { ...JOB_RETENTION.removeOnFail },
+  };
+}

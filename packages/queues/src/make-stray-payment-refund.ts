@@ -1,0 +1,28 @@
+import type { StrayPaymentRefund, StrayRefundReason } from "./stray-payment-refund.ts";
+
+/**
+ * The outbox payload the webhook writes for a PAID it cannot apply. Write it with
+ * `outboxRepository.add(tx, [event as unknown as DomainEvent])` in the transaction that
+ * accepts the webhook; the relay routes it to the "payment-refunds" queue.
+ */
+export function makeStrayPaymentRefund(input: {
+  eventId: string;
+  orderId: string;
+  paymentId: string;
+  amount: number;
+  reason: StrayRefundReason;
+  pgTransactionId?: string | null;
+  now: Date;
+}): StrayPaymentRefund {
+  return {
+    type: "StrayPaymentRefund",
+    eventId: input.eventId,
+    orderId: input.orderId,
+    actor: { userId: null, role: "system" },
+    occurredAt: input.now.toISOString(),
+    paymentId: input.paymentId,
+    amount: input.amount,
+    reason: input.reason,
+    pgTransactionId: input.pgTransactionId ?? null,
+  };
+}

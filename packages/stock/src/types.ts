@@ -1,0 +1,38 @@
+// Structurally identical to the types @order-flow/domain exports; kept local so this
+// package does not wait on (or break with) the domain package while it is being written.
+
+/** One product line of a reservation. */
+export type StockLine = { productId: string; quantity: number };
+
+export type ReservationResult =
+  | { ok: true; reservationId: string; expiresAt: Date }
+  | {
+      ok: false;
+      reason: "OUT_OF_STOCK" | "UNKNOWN_PRODUCT";
+      productId: string;
+      requested: number;
+      available: number;
+    };
+
+export type ReserveInput = {
+  orderId: string;
+  storeId: string;
+  items: StockLine[];
+  holdSeconds: number;
+  /** The clock of the caller; the deadline is now + holdSeconds. */
+  now?: Date;
+};
+
+export type ReleaseReason = "CANCELLED" | "TIMEOUT" | "REJECTED" | "EXPIRED" | "ROLLBACK";
+
+export type ConfirmOutcome = "CONFIRMED" | "ALREADY_CONFIRMED" | "NOT_HELD";
+
+export type ReleaseOutcome = "RELEASED" | "ALREADY_RELEASED" | "UNKNOWN";
+
+export type StockLevel = { onHand: number; available: number; reserved: number };
+
+export type SetOnHandResult = { ok: true } | { ok: false; code: "STOCK_HELD"; reserved: number };
+
+export type RebuildSummary = { stores: number; products: number; holds: number };
+
+export type SweepResult = { released: string[] };
