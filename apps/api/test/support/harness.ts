@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { RedisStockReservationService } from "@order-flow/stock";
+import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "@order-flow/worker";
 import { buildApp } from "../../src/app.ts";
 import { createApiMetrics } from "../../src/metrics.ts";
 
@@ -98,7 +99,46 @@ export async function createHarness(options: { holdSeconds?: number; rateLimitPe
     return call("POST", "/orders", { token: tokenValue, body: { storeId, items } });
   }
 
+  const workers: WorkerRuntime[] = [];
+  /** Starts a whole worker (relay, handlers, schedulers) in-process on this harness's database and prefix. */
+  async function startWorker(overrides: Partial<WorkerRuntimeOptions> = {}) {
+    const runtime = await startWorkerRuntime({
+      databaseUrl: db.url,
+      redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+      redisPrefix: prefix,
+      concurrency: 20,
+      retry: { attempts: 3, backoffMs: 100 },
+      orderTimeoutSweepIntervalMs: 1_000,
+      reservationSweepIntervalMs: 1_000,
+      reservationSweepGraceMs: 1_000,
+      relayPollIntervalMs: 200,
+      log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+      ...overrides,
+    });
+    workers.push(runtime);
+    return runtime;
+  }
+
+  /** Polls GET /orders/:id until `done` holds (eventual states settle through the workers). */
+  async function waitForOrder(id: string, done: (order: any) => boolean, timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last: any;
+    while (Date.now() < deadline) {
+      last = (await call("GET", `/orders/${id}`, { token: tokens.admin })).body;
+      if (done(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`order ${id} did not settle: ${JSON.stringify(last)}`);
+  }
+
+  async function stockOf(productId: string) {
+    return (await call("GET", `/stores/${storeId}/products/${productId}`, { token: tokens.admin })).body.stock;
+  }
+
   return {
+    startWorker,
+    waitForOrder,
+    stockOf,
     app,
     db,
     prisma: db.prisma,
@@ -112,6 +152,7 @@ export async function createHarness(options: { holdSeconds?: number; rateLimitPe
     product,
     placeOrder,
     async close() {
+      for (const w of workers.splice(0)) await w.close();
       await deleteKeys(redis, `${prefix}*`);
       await deleteKeys(redis, `*${prefix}*`);
       redis.disconnect();
