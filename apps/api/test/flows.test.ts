@@ -229,6 +229,8 @@ describe("concurrency", () => {
     const customers = await Promise.all(Array.from({ length: 200 }, () => token({ role: "customer" })));
     const results = await Promise.all(customers.map((t) => h.placeOrder([{ productId, quantity: 1 }], t)));
     const winners = results.map((r, i) => ({ r, t: customers[i]! })).filter(({ r }) => r.status === 201);
+    const unexpected = results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body);
+    expect(unexpected).toEqual([]);
     expect(winners).toHaveLength(50);
     expect(results.filter((r) => r.status === 409 && r.body.code === "OUT_OF_STOCK")).toHaveLength(150);
     await Promise.all(

@@ -42,7 +42,7 @@ export const auditRepository = {
   async listByOrder(db: Db, orderId: string): Promise<AuditEntryView[]> {
     const rows = await db.orderAudit.findMany({
       where: { orderId },
-      orderBy: [{ recordedAt: "asc" }, { id: "asc" }],
+      orderBy: { seq: "asc" },
     });
     return rows.map((r) => ({
       eventType: r.eventType,

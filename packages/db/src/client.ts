@@ -14,8 +14,9 @@ export function createPrisma(options: { databaseUrl: string; poolSize?: number }
   const adapter = new PrismaPg({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 10,
-    // Fail fast when PostgreSQL is unreachable instead of hanging a request.
-    connectionTimeoutMillis: 3_000,
+    // Bounded wait for a connection (also a pooled one under load): a request answers
+    // 503 rather than hanging when PostgreSQL is unreachable.
+    connectionTimeoutMillis: 10_000,
   });
   return new PrismaClient({ adapter });
 }

@@ -121,6 +121,7 @@ describe("migrated schema matches schema.prisma", () => {
   const NATIVE: Record<string, (nativeType: string | undefined) => string> = {
     String: (n) => (n === "Uuid" ? "uuid" : "text"),
     Int: () => "integer",
+    BigInt: () => "bigint",
     DateTime: (n) => (n === "Timestamptz" ? "timestamp with time zone" : "timestamp without time zone"),
     Json: () => "jsonb",
     Boolean: () => "boolean",

@@ -136,7 +136,8 @@ describe("rebuild from PostgreSQL", () => {
     const { productsOf } = await traffic(stock, 3);
     await deleteKeys(h.redis, prefix); // simulated data loss, as above
     const cli = fileURLToPath(new URL("../src/cli/rebuild.ts", import.meta.url));
-    const run = spawnSync("npx", ["tsx", cli], {
+    const tsx = fileURLToPath(new URL("../../../node_modules/tsx/dist/cli.mjs", import.meta.url));
+    const run = spawnSync(process.execPath, [tsx, cli], {
       env: { ...process.env, DATABASE_URL: h.db.url, REDIS_URL, REDIS_PREFIX: prefix },
       encoding: "utf8",
     });

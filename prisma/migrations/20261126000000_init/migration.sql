@@ -35,6 +35,7 @@ CREATE TABLE "p_order_item" (
 -- CreateTable
 CREATE TABLE "p_order_audit" (
     "id" UUID NOT NULL,
+    "seq" BIGSERIAL NOT NULL,
     "order_id" UUID NOT NULL,
     "event_id" UUID NOT NULL,
     "event_type" TEXT NOT NULL,
@@ -150,7 +151,7 @@ CREATE INDEX "p_order_item_order_idx" ON "p_order_item"("order_id");
 CREATE UNIQUE INDEX "p_order_audit_event_id_key" ON "p_order_audit"("event_id");
 
 -- CreateIndex
-CREATE INDEX "p_order_audit_order_idx" ON "p_order_audit"("order_id", "recorded_at");
+CREATE INDEX "p_order_audit_order_idx" ON "p_order_audit"("order_id", "seq");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "p_stock_reservation_log_reservation_id_key" ON "p_stock_reservation_log"("reservation_id");

@@ -32,15 +32,19 @@ export async function token(claims: { sub?: string; role: string; storeId?: stri
 }
 
 /** An API on its own database and Redis prefix, driven through app.request(). */
-export async function createHarness(options: { holdSeconds?: number; rateLimitPerMinute?: number } = {}) {
+export async function createHarness(
+  options: { holdSeconds?: number; rateLimitPerMinute?: number; apiRedisUrl?: string } = {},
+) {
   const db: TestDatabase = await createTestDatabase();
   const prefix = `test-${randomUUID()}`;
-  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+  const redis = new Redis(options.apiRedisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     lazyConnect: true,
   });
-  await redis.connect();
+  redis.on("error", () => {});
+  // An unreachable Redis is a case under test: the API must answer 503, not hang.
+  await redis.connect().catch(() => {});
   const stock = new RedisStockReservationService({ redis, prisma: db.prisma, prefix: `${prefix}:` });
   const app = buildApp({
     prisma: db.prisma,
