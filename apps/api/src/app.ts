@@ -6,9 +6,13 @@ import { routePath } from "hono/route";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
 import type { PrismaClient } from "@order-flow/db";
+import { outboxRepository } from "@order-flow/db";
+import type { Queues } from "@order-flow/queues";
 import type { StockReservationService } from "@order-flow/stock";
+import { BOARD_PATH, queueBoard } from "./board.ts";
 import type { AppEnv } from "./context.ts";
 import type { ApiMetrics } from "./metrics.ts";
+import { adminAuth } from "./middleware/admin-auth.ts";
 import { bearerAuth } from "./middleware/auth.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
@@ -35,6 +39,11 @@ export type AppDeps = {
   paymentGateway: "sandbox";
   holdSeconds: number;
   rateLimitPerMinute: number;
+  /** every queue, for the dashboard at /admin/queues and the queue gauges; without it neither is there */
+  queues?: Queues;
+  /** ADMIN_USER / ADMIN_PASSWORD: basic auth to the dashboard, off unless both are set */
+  adminUser?: string | undefined;
+  adminPassword?: string | undefined;
   now?: () => Date;
 };
 
@@ -78,14 +87,26 @@ export function buildApp(deps: AppDeps) {
   app.use("*", async (c, next) => (guarded.test(c.req.path) ? guard(c, next) : next()));
   app.use("/webhooks/*", limitBody);
 
+  // Scrape-time gauges: queue depths and the outbox backlog (each read with a timeout).
+  deps.metrics.watch({
+    ...(deps.queues ? { queues: Object.values(deps.queues) } : {}),
+    outboxPending: () => outboxRepository.pendingCount(deps.prisma),
+  });
+  // The services count the transitions they commit and the holds they take (OrderMetricsHook).
+  const observed = { metrics: deps.metrics };
   const commands = orderCommands({
     prisma: deps.prisma,
     stock: deps.stock,
     holdSeconds: deps.holdSeconds,
     ...(deps.now ? { now: deps.now } : {}),
+    ...observed,
   });
-  const webhook = paymentWebhook({ prisma: deps.prisma, ...(deps.now ? { now: deps.now } : {}) });
+  const webhook = paymentWebhook({ prisma: deps.prisma, ...(deps.now ? { now: deps.now } : {}), ...observed });
 
+  if (deps.queues) {
+    app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword }));
+    app.route(BOARD_PATH, queueBoard(Object.values(deps.queues)));
+  }
   app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));
   app.route("/", orderRoutes({ prisma: deps.prisma, commands }));
   app.route("/", catalogRoutes({ prisma: deps.prisma, stock: deps.stock }));

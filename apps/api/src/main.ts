@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
-import { Redis } from "ioredis";
 import { createLogger, loadEnv, warnAboutDevSecrets } from "@order-flow/config";
 import { createPrisma } from "@order-flow/db";
+import { createRedisClient } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { buildApp } from "./app.ts";
 import { createApiMetrics } from "./metrics.ts";
@@ -11,8 +11,15 @@ const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 warnAboutDevSecrets(log, env);
 
 const prisma = createPrisma({ databaseUrl: env.DATABASE_URL });
-// Fail fast: with Redis down a request answers 503 at once instead of queueing.
-const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+// Fail fast ("producer"): with Redis down a request answers 503 at once instead of queueing.
+// REDIS_CLUSTER_NODES makes it a Cluster client.
+const redis = createRedisClient({
+  url: env.REDIS_URL,
+  clusterNodes: env.REDIS_CLUSTER_NODES,
+  role: "producer",
+  name: "api",
+  lazyConnect: true,
+});
 redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
 await redis.connect().catch((err: Error) => log.error({ err: err.message }, "redis not reachable at start"));
 

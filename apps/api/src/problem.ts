@@ -100,7 +100,8 @@ export function isUnavailable(error: unknown): boolean {
     const e = current as { message?: unknown; code?: unknown; name?: unknown; cause?: unknown };
     const text = `${String(e.name ?? "")} ${String(e.code ?? "")} ${String(e.message ?? "")}`;
     if (UNAVAILABLE_PATTERNS.some((p) => p.test(text))) return true;
-    if (e.code === "P1001" || e.code === "P1017" || e.code === "P2024") return true;
+    // P1001/P1017: database unreachable; P2024/P2028: no connection or transaction slot in time.
+    if (e.code === "P1001" || e.code === "P1017" || e.code === "P2024" || e.code === "P2028") return true;
     current = e.cause;
   }
   return false;

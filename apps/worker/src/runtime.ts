@@ -8,7 +8,7 @@ import {
   bullPrefix,
   closeQueues,
   createQueues,
-  createWorkerConnection,
+  createRedisClient,
   defaultJobOptions,
   jobTypeOfQueue,
   type JobQueueName,
@@ -18,7 +18,6 @@ import {
 } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
-import { Redis } from "ioredis";
 import type { Handler, HandlerContext } from "./handler.ts";
 import { HANDLERS } from "./handlers/index.ts";
 import { isFinalFailure, recordFinalFailure } from "./job-failures.ts";
@@ -112,13 +111,14 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const prisma = options.prisma ?? createPrisma({ databaseUrl: options.databaseUrl, poolSize: Math.min(40, Math.max(10, concurrency)) });
   if (!options.prisma) closers.push(() => prisma.$disconnect());
 
-  const connection = createWorkerConnection({ url: options.redisUrl, clusterNodes: options.redisClusterNodes, name: "worker" });
+  const redisSettings = { url: options.redisUrl, clusterNodes: options.redisClusterNodes };
+  const connection = createRedisClient({ ...redisSettings, role: "worker", name: "worker" });
   closers.push(() => connection.quit().catch(() => connection.disconnect()));
 
   let stock = options.stock;
   if (!stock) {
     // Its own connection with bounded retries: a stock call fails (and the job retries) rather than hanging.
-    const stockRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, connectionName: "worker-stock" });
+    const stockRedis = createRedisClient({ ...redisSettings, role: "stock", name: "worker-stock" });
     closers.push(() => stockRedis.quit().catch(() => stockRedis.disconnect()));
     stock = new RedisStockReservationService({
       redis: stockRedis,

@@ -18,5 +18,10 @@ export function createPrisma(options: { databaseUrl: string; poolSize?: number }
     // 503 rather than hanging when PostgreSQL is unreachable.
     connectionTimeoutMillis: 10_000,
   });
-  return new PrismaClient({ adapter });
+  return new PrismaClient({
+    adapter,
+    // Under bursts a transaction may wait for a pooled connection longer than Prisma's 2 s
+    // default; the pool's own connection timeout bounds the wait instead.
+    transactionOptions: { maxWait: 10_000, timeout: 15_000 },
+  });
 }

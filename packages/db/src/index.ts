@@ -15,3 +15,4 @@ export { productRepository, type Product } from "./product-repository.ts";
 export { saveTransition } from "./transition-writer.ts";
 export { webhookEventRepository } from "./webhook-event-repository.ts";
 export { reservationLogReader, type ReservationLogStatus } from "./reservation-log-reader.ts";
+export { reservationLogRepository, type NewReservationLogRow } from "./reservation-log-repository.ts";

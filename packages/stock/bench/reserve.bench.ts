@@ -82,6 +82,13 @@ async function main() {
         if (!r.ok) throw new Error(`unexpected failure: ${r.reason}`);
       });
 
+    // What the API does per order: the hold alone; the log row rides in the order's transaction.
+    const holdOnly = (seconds: number) =>
+      measure("service.holdOnly (log row written in the caller's order transaction)", seconds, async (i) => {
+        const { result } = await stock.holdOnly({ orderId: randomUUID(), storeId, items: threeItems(i), holdSeconds: 600 });
+        if (!result.ok) throw new Error(`unexpected failure: ${result.reason}`);
+      });
+
     // Warm-up (JIT, pools, script cache), then the measured runs.
     await ceiling(1);
     await redisOnly(1);
@@ -89,6 +96,7 @@ async function main() {
     const rows = [
       await ceiling(SECONDS),
       await redisOnly(SECONDS),
+      await holdOnly(SECONDS),
       await service("service.reserve (group commit, default: 1 batch in flight)", stock, SECONDS),
       await service("service.reserve (group commit, 2 batches in flight)", twoBatches, SECONDS),
       await service("service.reserve (group commit, 4 batches in flight)", fourBatches, SECONDS),

@@ -1,4 +1,4 @@
-export type { StockReservationService } from "./stock-reservation-service.ts";
+export type { HoldOutcome, StockReservationService } from "./stock-reservation-service.ts";
 export {
   RedisStockReservationService,
   type RedisStockReservationServiceOptions,

@@ -6,7 +6,7 @@ import { paidOrdersFromDatabase, type IsOrderPaid } from "./order-paid.ts";
 import { ReservationLogWriter } from "./reservation-log-writer.ts";
 import { ConfirmCode, ReleaseCode, ReserveCode, SetOnHandCode } from "./script-codes.ts";
 import { StockError } from "./stock-error.ts";
-import type { StockReservationService } from "./stock-reservation-service.ts";
+import type { HoldOutcome, StockReservationService } from "./stock-reservation-service.ts";
 import type {
   ConfirmOutcome,
   RebuildSummary,
@@ -105,6 +105,24 @@ export class RedisStockReservationService implements StockReservationService {
   // ---------------------------------------------------------------- reserve
 
   async reserve(input: ReserveInput): Promise<ReservationResult> {
+    const { result, logRow } = await this.holdOnly(input);
+    if (!result.ok || !logRow) return result;
+    try {
+      await this.#log.insert(logRow);
+    } catch (error) {
+      // No durable copy, no hold: give the units back before reporting the failure.
+      await this.release(logRow.reservationId, "ROLLBACK").catch(() => {});
+      throw error;
+    }
+    return result;
+  }
+
+  /**
+   * The Redis hold alone. The caller writes `logRow` (the durable RESERVED copy) in its own
+   * transaction, e.g. the order's, and releases the hold (ROLLBACK) if that transaction
+   * fails; a crash in between leaves a hold with no log row, which the sweep reclaims.
+   */
+  async holdOnly(input: ReserveInput): Promise<HoldOutcome> {
     assertUuid(input.orderId, "orderId");
     assertUuid(input.storeId, "storeId");
     if (!(input.holdSeconds > 0)) throw new StockError("INVALID_INPUT", "holdSeconds must be positive");
@@ -117,10 +135,10 @@ export class RedisStockReservationService implements StockReservationService {
     if (!held.ok && held.reason === "UNKNOWN_PRODUCT" && (await this.#recoverIfLost())) {
       held = await this.#hold(input.storeId, input.orderId, items, expiresAt);
     }
-    if (!held.ok) return held;
-
-    try {
-      await this.#log.insert({
+    if (!held.ok) return { result: held, logRow: null };
+    return {
+      result: held,
+      logRow: {
         id: randomUUID(),
         reservationId: held.reservationId,
         orderId: input.orderId,
@@ -128,13 +146,8 @@ export class RedisStockReservationService implements StockReservationService {
         products: items,
         expiresAt,
         createdAt: now,
-      });
-    } catch (error) {
-      // No durable copy, no hold: give the units back before reporting the failure.
-      await this.release(held.reservationId, "ROLLBACK").catch(() => {});
-      throw error;
-    }
-    return held;
+      },
+    };
   }
 
   async #hold(storeId: string, orderId: string, items: StockLine[], expiresAt: Date): Promise<ReservationResult> {

@@ -1,3 +1,4 @@
+import type { ReservationLogRow } from "./reservation-log-writer.ts";
 import type {
   ConfirmOutcome,
   RebuildSummary,
@@ -14,6 +15,8 @@ import type {
 export interface StockReservationService {
   /** Holds every item or none; on failure names the first short product. */
   reserve(input: ReserveInput): Promise<ReservationResult>;
+  /** The hold without its durable copy: the caller writes `logRow` in its own transaction. */
+  holdOnly(input: ReserveInput): Promise<HoldOutcome>;
   /** A hold becomes a sale (on_hand goes down in PostgreSQL). */
   confirm(reservationId: string): Promise<ConfirmOutcome>;
   /** A hold, or a sale being undone, goes back to available (a sale also back to on_hand). */
@@ -28,3 +31,5 @@ export interface StockReservationService {
   /** Rebuilds (once across processes) when Redis lost its data; true if this call rebuilt. */
   ensureIntact(): Promise<boolean>;
 }
+
+export type HoldOutcome = { result: ReservationResult; logRow: ReservationLogRow | null };

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { verify } from "hono/jwt";
 import { z } from "zod";
+import type { Actor } from "@order-flow/domain";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
 
@@ -13,22 +14,27 @@ const claimsSchema = z
   })
   .refine((c) => c.role !== "store" || c.storeId !== undefined, { message: "store token without storeId" });
 
+/** Verifies a bearer JWT (HS256) and returns its actor; anything missing, malformed or expired is 401. */
+export async function verifyBearerToken(token: string, secret: string): Promise<Actor> {
+  let payload: unknown;
+  try {
+    payload = await verify(token, secret, "HS256");
+  } catch {
+    throw new ApiProblem("UNAUTHENTICATED", "The token is invalid or expired");
+  }
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) throw new ApiProblem("UNAUTHENTICATED", "The token's claims are not valid");
+  const { sub, role, storeId } = claims.data;
+  return { role, userId: sub, storeId: role === "store" ? (storeId ?? null) : null };
+}
+
 /** Bearer JWT (HS256) → the request's actor; anything missing, malformed or expired is 401. */
 export function bearerAuth({ secret }: { secret: string }) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("Authorization");
     const match = header?.match(/^Bearer\s+(\S+)$/i);
     if (!match?.[1]) throw new ApiProblem("UNAUTHENTICATED", "A bearer token is required");
-    let payload: unknown;
-    try {
-      payload = await verify(match[1], secret, "HS256");
-    } catch {
-      throw new ApiProblem("UNAUTHENTICATED", "The token is invalid or expired");
-    }
-    const claims = claimsSchema.safeParse(payload);
-    if (!claims.success) throw new ApiProblem("UNAUTHENTICATED", "The token's claims are not valid");
-    const { sub, role, storeId } = claims.data;
-    c.set("actor", { role, userId: sub, storeId: role === "store" ? (storeId ?? null) : null });
+    c.set("actor", await verifyBearerToken(match[1], secret));
     await next();
   });
 }

@@ -18,7 +18,9 @@ import {
   outboxRepository,
   paymentRepository,
   productRepository,
+  reservationLogRepository,
   saveTransition,
+  type Db,
   type PrismaClient,
 } from "@order-flow/db";
 import type { StockReservationService } from "@order-flow/stock";
@@ -121,7 +123,8 @@ export function orderCommands(deps: OrderCommandDeps) {
         },
         c,
       );
-      const reservation = await deps.stock.reserve({
+      // The hold alone; its durable copy rides in the order's transaction below.
+      const { result: reservation, logRow } = await deps.stock.holdOnly({
         orderId,
         storeId: input.storeId,
         items: input.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
@@ -136,10 +139,12 @@ export function orderCommands(deps: OrderCommandDeps) {
             reason: `Out of stock: product ${reservation.productId} has ${reservation.available} available, ${reservation.requested} requested`,
           });
       try {
-        await persistNewOrder(next.order, [...created.audit, ...next.audit], [...created.events, ...next.events]);
+        await persistNewOrder(next.order, [...created.audit, ...next.audit], [...created.events, ...next.events], async (tx) => {
+          if (logRow) await reservationLogRepository.insertReserved(tx, logRow);
+        });
       } catch (err) {
         // The hold must not outlive a failed write; if this process dies here instead,
-        // the reservation sweep finds a hold with no paid order and releases it.
+        // the reservation sweep finds a hold with no log row and no paid order and releases it.
         if (reservation.ok) await deps.stock.release(reservation.reservationId, "ROLLBACK").catch(() => {});
         throw err;
       }
@@ -210,13 +215,20 @@ export function orderCommands(deps: OrderCommandDeps) {
     },
   };
 
-  async function persistNewOrder(order: OrderState, audit: TransitionResult["audit"], events: TransitionResult["events"]) {
+  /** Order + items + audit + outbox (+ the reservation log row) in one transaction. */
+  async function persistNewOrder(
+    order: OrderState,
+    audit: TransitionResult["audit"],
+    events: TransitionResult["events"],
+    alsoWrite: (tx: Db) => Promise<void>,
+  ) {
     for (let attempt = 0; ; attempt++) {
       try {
         await deps.prisma.$transaction(async (tx) => {
           await orderRepository.create(tx, order, randomUUID);
           await auditRepository.append(tx, audit);
           await outboxRepository.add(tx, events);
+          await alsoWrite(tx);
         });
         return;
       } catch (err) {
