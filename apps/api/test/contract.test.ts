@@ -230,6 +230,22 @@ describe("idempotency keys", () => {
   });
 });
 
+describe("idempotency key in use", () => {
+  it("answers 409 IDEMPOTENCY_KEY_IN_USE while the first request with the key has not finished", async () => {
+    const productId = await h.product({ onHand: 10 });
+    const body = { storeId: h.storeId, items: [{ productId, quantity: 1 }] };
+    const key = `held-${randomUUID()}`;
+    // The first request is still running: its claim exists, with no response yet.
+    const { idempotencyRepository } = await import("@order-flow/db");
+    const { createHash } = await import("node:crypto");
+    const hash = createHash("sha256").update(JSON.stringify(body)).digest("hex");
+    expect((await idempotencyRepository.claim(h.prisma, h.customerId, key, hash, new Date())).state).toBe("NEW");
+    const res = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers: { "Idempotency-Key": key } });
+    expectProblem(res, 409, "IDEMPOTENCY_KEY_IN_USE");
+    expect((await h.stockOf(productId)).reserved).toBe(0);
+  });
+});
+
 describe("rate limit", () => {
   it("answers 429 RATE_LIMITED with Retry-After past the per-minute budget", async () => {
     const limited = await createHarness({ rateLimitPerMinute: 3 });
