@@ -112,16 +112,17 @@ export async function stopCluster({ ports = DEFAULT_PORTS, dir = DEFAULT_DIR } =
       // Only a server this script started (its pidfile in DIR) is stopped.
       if (!Number.isInteger(pid) || pid <= 0) return;
       await cli(port, "shutdown", "nosave").catch(() => {});
-      const alive = () => {
+      // redis-server removes its pidfile on a clean shutdown (its pid may linger as a zombie
+      // until PID 1 reaps it, so the pid is no signal); a server that did not gets SIGKILL.
+      await waitFor(async () => !existsSync(pidFile), `redis-server ${port} to exit`, 5_000).catch(() => {
+        // A stale pidfile's pid may belong to another program by now.
+        const cmdline = `/proc/${pid}/cmdline`;
+        if (existsSync(cmdline) && !readFileSync(cmdline, "utf8").includes("redis-server")) return;
         try {
-          process.kill(pid, 0);
-          return true;
+          process.kill(pid, "SIGKILL");
         } catch {
-          return false;
+          // already gone
         }
-      };
-      await waitFor(async () => !alive(), `redis-server ${port} to exit`, 5_000).catch(() => {
-        if (alive()) process.kill(pid, "SIGKILL");
       });
     }),
   );

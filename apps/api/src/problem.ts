@@ -67,12 +67,10 @@ export function problemBody(code: ProblemCode, detail: string, requestId?: strin
 
 export function problemResponse(c: Context<AppEnv>, problem: ApiProblem): Response {
   const body = problemBody(problem.code, problem.detail, c.get("requestId"), problem.extra.errors);
-  return new Response(JSON.stringify(body), {
-    status: PROBLEM_STATUS[problem.code],
-    headers: {
-      "Content-Type": "application/problem+json",
-      ...(problem.extra.headers ?? {}),
-    },
+  // c.body keeps headers that middleware set before the error (request id, rate limit).
+  return c.body(JSON.stringify(body), PROBLEM_STATUS[problem.code], {
+    "Content-Type": "application/problem+json",
+    ...(problem.extra.headers ?? {}),
   });
 }
 

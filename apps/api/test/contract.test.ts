@@ -199,6 +199,8 @@ describe("idempotency keys", () => {
     const again = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.headers.get("x-request-id")).toBeTruthy();
     expect(again.body).toEqual(first.body);
     const stock = await h.call("GET", `/stores/${h.storeId}/products/${productId}`, { token: h.tokens.customer });
     expect(stock.body.stock.reserved).toBe(1);
@@ -257,6 +259,7 @@ describe("rate limit", () => {
         statuses.push(last.status);
       }
       expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      expect(last!.headers.get("ratelimit-limit")).toBe("3");
       expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
       expect(last!.body.code).toBe("RATE_LIMITED");
       // Another user has a budget of their own.

@@ -32,6 +32,7 @@ export async function settleOrderTimeout(
   });
   if (attempt.kind === "APPLIED") {
     deps.metrics.inc("orders_timed_out_total");
+    deps.metrics.timeoutLateness.observe(Math.max(0, now.getTime() - attempt.result.previous.expiresAt.getTime()) / 1000);
     await releaseHold(deps, attempt.result.order.reservationId);
     return { kind: "TIMED_OUT" };
   }

@@ -19,7 +19,7 @@ export type TransitionAttempt =
  * acts on the state that actually won.
  */
 export async function transitionOrder(
-  deps: Pick<WorkerDeps, "prisma">,
+  deps: Pick<WorkerDeps, "prisma"> & Partial<Pick<WorkerDeps, "metrics">>,
   orderId: string,
   decide: (order: OrderState) => Decision,
   maxTries = 3,
@@ -34,7 +34,10 @@ export async function transitionOrder(
       if (o === "APPLIED" && decision.alsoWrite) await decision.alsoWrite(tx);
       return o;
     });
-    if (outcome === "APPLIED") return { kind: "APPLIED", result: decision.result };
+    if (outcome === "APPLIED") {
+      deps.metrics?.orderTransitions.inc({ from: decision.result.previous.status, to: decision.result.order.status });
+      return { kind: "APPLIED", result: decision.result };
+    }
     if (outcome === "NOT_FOUND") return { kind: "SKIPPED", order: null };
   }
   throw new Error(`order ${orderId}: lost the race ${maxTries} times in a row; retrying later`);

@@ -122,6 +122,14 @@ export class OutboxRelay {
     } finally {
       clearTimeout(timer);
     }
+    // created_at is the event's occurredAt (outboxRepository.add), so it is read from the payload.
+    const published = Date.now();
+    for (const jobs of byQueue.values()) {
+      for (const job of jobs) {
+        const createdAt = Date.parse((job.data as { occurredAt: string }).occurredAt);
+        if (Number.isFinite(createdAt)) this.#o.metrics.relayLatency.observe(Math.max(0, published - createdAt) / 1000);
+      }
+    }
   }
 
   async #listen(): Promise<void> {

@@ -154,12 +154,22 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const prefix = bullPrefix(options.redisPrefix);
   const workers: Worker[] = [];
   for (const queue of JOB_QUEUE_NAMES) {
-    workers.push(new Worker(queue, processorFor(deps, queue), { connection, prefix, concurrency }));
+    workers.push(new Worker(queue, metrics.timed(queue, processorFor(deps, queue)), { connection, prefix, concurrency }));
   }
-  workers.push(new Worker(MAINTENANCE_QUEUE, maintenanceProcessor(deps, schedulers), { connection, prefix, concurrency: 1 }));
+  workers.push(
+    new Worker(MAINTENANCE_QUEUE, metrics.timed(MAINTENANCE_QUEUE, maintenanceProcessor(deps, schedulers)), {
+      connection,
+      prefix,
+      concurrency: 1,
+    }),
+  );
+  metrics.watchQueues(Object.values(queues));
   for (const worker of workers) {
     const queue = worker.name;
-    worker.on("completed", () => metrics.inc("jobs_completed_total", { queue }));
+    worker.on("completed", (job) => {
+      metrics.inc("jobs_completed_total", { queue });
+      metrics.jobAttempts.observe({ queue, outcome: "completed" }, job.attemptsMade);
+    });
     worker.on("failed", (job, error) => {
       metrics.inc("jobs_failed_attempts_total", { queue });
       if (!job) return;
@@ -167,6 +177,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
         log.warn({ queue, jobId: job.id, attempt: job.attemptsMade, err: error }, "job attempt failed; retrying with backoff");
         return;
       }
+      metrics.jobAttempts.observe({ queue, outcome: "failed" }, job.attemptsMade);
       recordFinalFailure(deps, queue, job, error).catch((e: unknown) =>
         log.error({ err: e, queue, jobId: job.id }, "could not record a job failure"),
       );

@@ -55,6 +55,7 @@ export function maintenanceProcessor(deps: WorkerDeps, s: SchedulerSettings) {
       }
       case SCHEDULER_IDS.reservationSweep: {
         const { released } = await deps.stock.sweepExpired(deps.clock(), s.sweepBatchSize);
+        if (released.length > 0) deps.metrics.inc("stock_reservations_swept_total", {}, released.length);
         if (released.length > 0) deps.log.info({ released: released.length }, "reservation sweep released holds");
         return { released: released.length };
       }

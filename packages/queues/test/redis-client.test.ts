@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
-import { Cluster, Redis } from "ioredis";
+import { Redis, type Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HAS_REDIS_BINARIES, randomPorts, startCluster, type LocalRedisCluster } from "../../../scripts/redis-cluster.mjs";
 import {

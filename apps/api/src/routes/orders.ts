@@ -61,9 +61,10 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
           }
           if (claim.state === "REPLAY") {
             const contentType = claim.status >= 400 ? "application/problem+json" : "application/json";
-            return new Response(JSON.stringify(claim.body), {
-              status: claim.status,
-              headers: { "Content-Type": contentType, "Idempotent-Replayed": "true" },
+            // c.body keeps the headers middleware already set (request id, rate limit).
+            return c.body(JSON.stringify(claim.body), claim.status as 201, {
+              "Content-Type": contentType,
+              "Idempotent-Replayed": "true",
             }) as never;
           }
           if (Date.now() >= deadline) {
@@ -97,9 +98,8 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
         throw err;
       }
       if (key !== undefined) await idempotencyRepository.complete(prisma, userId, key, status, payload);
-      return new Response(JSON.stringify(payload), {
-        status,
-        headers: { "Content-Type": status === 201 ? "application/json" : "application/problem+json" },
+      return c.body(JSON.stringify(payload), status, {
+        "Content-Type": status === 201 ? "application/json" : "application/problem+json",
       }) as never;
     },
   );

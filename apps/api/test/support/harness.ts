@@ -3,6 +3,7 @@ import { sign } from "hono/jwt";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
+import { closeQueues, createProducerConnection, createQueues, type Queues } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "@order-flow/worker";
 import { buildApp } from "../../src/app.ts";
@@ -33,7 +34,15 @@ export async function token(claims: { sub?: string; role: string; storeId?: stri
 
 /** An API on its own database and Redis prefix, driven through app.request(). */
 export async function createHarness(
-  options: { holdSeconds?: number; rateLimitPerMinute?: number; apiRedisUrl?: string } = {},
+  options: {
+    holdSeconds?: number;
+    rateLimitPerMinute?: number;
+    apiRedisUrl?: string;
+    /** give the app its queues (dashboard at /admin/queues, queue gauges on /metrics) */
+    queues?: boolean;
+    adminUser?: string;
+    adminPassword?: string;
+  } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
   const prefix = `test-${randomUUID()}`;
@@ -46,6 +55,11 @@ export async function createHarness(
   // An unreachable Redis is a case under test: the API must answer 503, not hang.
   await redis.connect().catch(() => {});
   const stock = new RedisStockReservationService({ redis, prisma: db.prisma, prefix: `${prefix}:` });
+  const queueConnection = options.queues
+    ? createProducerConnection({ url: options.apiRedisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", name: "api-queues" })
+    : null;
+  queueConnection?.on("error", () => {});
+  const queues: Queues | undefined = queueConnection ? createQueues({ connection: queueConnection, redisPrefix: prefix }) : undefined;
   const app = buildApp({
     prisma: db.prisma,
     redis,
@@ -58,6 +72,9 @@ export async function createHarness(
     paymentGateway: "sandbox",
     holdSeconds: options.holdSeconds ?? 600,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
+    ...(queues ? { queues } : {}),
+    adminUser: options.adminUser,
+    adminPassword: options.adminPassword,
   });
 
   const storeId = randomUUID();
@@ -148,6 +165,7 @@ export async function createHarness(
     prisma: db.prisma,
     redis,
     stock,
+    queues,
     prefix,
     storeId,
     customerId,
@@ -157,6 +175,8 @@ export async function createHarness(
     placeOrder,
     async close() {
       for (const w of workers.splice(0)) await w.close();
+      if (queues) await closeQueues(queues);
+      queueConnection?.disconnect();
       await deleteKeys(redis, `${prefix}*`);
       await deleteKeys(redis, `*${prefix}*`);
       redis.disconnect();

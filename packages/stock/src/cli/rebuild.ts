@@ -1,20 +1,14 @@
 // `pnpm stock:rebuild`: replaces the Redis stock state with what PostgreSQL says.
 // Meant for a Redis that lost its data, or with traffic stopped (see ../../README.md).
+import { loadEnv } from "@order-flow/config";
 import { createStockService } from "../create-stock-service.ts";
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`${name} is required`);
-    process.exit(2);
-  }
-  return value;
-}
-
+const env = loadEnv();
 const handle = createStockService({
-  databaseUrl: required("DATABASE_URL"),
-  redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-  prefix: process.env.REDIS_PREFIX ?? "of",
+  databaseUrl: env.DATABASE_URL,
+  redisUrl: env.REDIS_URL,
+  ...(env.REDIS_CLUSTER_NODES ? { redisClusterNodes: env.REDIS_CLUSTER_NODES } : {}),
+  prefix: env.REDIS_PREFIX,
 });
 
 try {
