@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
 import { createLogger, loadEnv, warnAboutDevSecrets } from "@order-flow/config";
 import { createPrisma } from "@order-flow/db";
-import { createRedisClient } from "@order-flow/queues";
+import { closeQueues, createQueues, createRedisClient } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { buildApp } from "./app.ts";
 import { createApiMetrics } from "./metrics.ts";
@@ -23,6 +23,16 @@ const redis = createRedisClient({
 redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
 await redis.connect().catch((err: Error) => log.error({ err: err.message }, "redis not reachable at start"));
 
+// The dashboard's and the queue gauges' own connection; "producer" so an outage fails fast.
+const queueRedis = createRedisClient({
+  url: env.REDIS_URL,
+  clusterNodes: env.REDIS_CLUSTER_NODES,
+  role: "producer",
+  name: "api-queues",
+});
+queueRedis.on("error", (err) => log.warn({ err: err.message }, "redis (queues) connection error"));
+const queues = createQueues({ connection: queueRedis, redisPrefix: env.REDIS_PREFIX });
+
 const stock = new RedisStockReservationService({ redis, prisma, prefix: `${env.REDIS_PREFIX}:` });
 const app = buildApp({
   prisma,
@@ -36,6 +46,9 @@ const app = buildApp({
   paymentGateway: env.PAYMENT_GATEWAY,
   holdSeconds: env.ORDER_PAYMENT_TIMEOUT_SECONDS,
   rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+  queues,
+  adminUser: env.ADMIN_USER,
+  adminPassword: env.ADMIN_PASSWORD,
 });
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: "0.0.0.0" }, (info) =>
@@ -51,7 +64,11 @@ async function shutdown(signal: string) {
   force.unref();
   // Stop accepting, let in-flight requests finish, then close the clients.
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([prisma.$disconnect(), redis.quit()]);
+  await Promise.allSettled([
+    prisma.$disconnect(),
+    redis.quit(),
+    closeQueues(queues).then(() => queueRedis.quit()),
+  ]);
   log.info("api stopped");
   process.exit(0);
 }

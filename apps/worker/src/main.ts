@@ -25,7 +25,13 @@ const server =
   env.WORKER_METRICS_PORT > 0
     ? createServer((req, res) => {
         if (req.url === "/metrics") {
-          res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(runtime.metrics.toPrometheus());
+          void runtime.metrics.text().then(
+            (text) => res.writeHead(200, { "content-type": runtime.metrics.contentType }).end(text),
+            (error: unknown) => {
+              log.warn({ err: error }, "metrics scrape failed");
+              res.writeHead(500).end();
+            },
+          );
         } else if (req.url === "/healthz") {
           res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
         } else {

@@ -24,6 +24,7 @@ import {
   type PrismaClient,
 } from "@order-flow/db";
 import type { StockReservationService } from "@order-flow/stock";
+import type { OrderMetricsHook } from "../metrics.ts";
 import { ApiProblem } from "../problem.ts";
 
 export type OrderCommandDeps = {
@@ -31,6 +32,7 @@ export type OrderCommandDeps = {
   stock: StockReservationService;
   holdSeconds: number;
   now?: () => Date;
+  metrics?: OrderMetricsHook;
 };
 
 export type PlaceOrderInput = { storeId: string; items: { productId: string; quantity: number }[] };
@@ -77,7 +79,10 @@ export function orderCommands(deps: OrderCommandDeps) {
         if (saved === "APPLIED" && extraWrites) await extraWrites(tx, result);
         return saved;
       });
-      if (outcome === "APPLIED") return result;
+      if (outcome === "APPLIED") {
+        deps.metrics?.recordTransition(result.previous.status, result.order.status);
+        return result;
+      }
       if (outcome === "NOT_FOUND") throw new ApiProblem("NOT_FOUND", `Order ${orderId} not found`);
       if (attempt >= LOST_RACE_RETRIES) {
         throw new ApiProblem("INVALID_STATE_TRANSITION", "The order changed concurrently; retry");
@@ -124,13 +129,19 @@ export function orderCommands(deps: OrderCommandDeps) {
         c,
       );
       // The hold alone; its durable copy rides in the order's transaction below.
-      const { result: reservation, logRow } = await deps.stock.holdOnly({
-        orderId,
-        storeId: input.storeId,
-        items: input.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
-        holdSeconds: deps.holdSeconds,
-        now: c.now,
-      });
+      const { result: reservation, logRow } = await deps.stock
+        .holdOnly({
+          orderId,
+          storeId: input.storeId,
+          items: input.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+          holdSeconds: deps.holdSeconds,
+          now: c.now,
+        })
+        .catch((err: unknown) => {
+          deps.metrics?.recordReservation("error");
+          throw err;
+        });
+      deps.metrics?.recordReservation(reservation.ok ? "made" : "failed");
       // The reservation result is the system's move, not the customer's.
       const system = { ...c, actor: SYSTEM_ACTOR };
       const next = reservation.ok
@@ -148,6 +159,7 @@ export function orderCommands(deps: OrderCommandDeps) {
         if (reservation.ok) await deps.stock.release(reservation.reservationId, "ROLLBACK").catch(() => {});
         throw err;
       }
+      deps.metrics?.recordTransition(created.order.status, next.order.status);
       if (reservation.ok) return { kind: "RESERVED", order: next.order };
       return {
         kind: "OUT_OF_STOCK",

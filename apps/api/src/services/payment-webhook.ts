@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Order, SYSTEM_ACTOR, type DomainEvent, type OrderState } from "@order-flow/domain";
+import { Order, SYSTEM_ACTOR, type DomainEvent, type OrderState, type TransitionResult } from "@order-flow/domain";
 import {
   orderRepository,
   outboxRepository,
@@ -11,6 +11,7 @@ import {
 } from "@order-flow/db";
 import { makeStrayPaymentRefund, type StrayRefundReason } from "@order-flow/queues";
 import { z } from "zod";
+import type { OrderMetricsHook } from "../metrics.ts";
 
 export const webhookBodySchema = z.object({
   eventId: z.string().min(1).max(255),
@@ -45,7 +46,7 @@ class LostRace extends Error {}
  * before the endpoint answers 200, so a PAID answered before expiresAt always beats
  * the timeout (both are conditional writes on the order's version).
  */
-export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date }) {
+export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; metrics?: OrderMetricsHook }) {
   const clock = deps.now ?? (() => new Date());
 
   const STRAY_REASON: Record<string, StrayRefundReason> = {
@@ -71,7 +72,13 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date })
 
   async function attempt(body: WebhookBody, raw: unknown): Promise<WebhookOutcome> {
     const now = clock();
-    return deps.prisma.$transaction(async (tx) => {
+    const applied: { from: string; to: string }[] = [];
+    const save = async (tx: Db, result: TransitionResult) => {
+      const outcome = await saveTransition(tx, result);
+      if (outcome === "APPLIED") applied.push({ from: result.previous.status, to: result.order.status });
+      return outcome;
+    };
+    const outcome = await deps.prisma.$transaction(async (tx) => {
       const payment = UUID.test(body.paymentId) ? await paymentRepository.findById(tx, body.paymentId) : null;
       const order = UUID.test(body.orderId) ? await orderRepository.findById(tx, body.orderId) : null;
       const known = payment !== null && order !== null && payment.orderId === order.id;
@@ -99,7 +106,7 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date })
           paymentId: body.paymentId,
           reason: body.failureReason ?? "Payment declined by the payment gateway",
         });
-        if ((await saveTransition(tx, result)) !== "APPLIED") throw new LostRace();
+        if ((await save(tx, result)) !== "APPLIED") throw new LostRace();
         await paymentRepository.changeStatus(tx, body.paymentId, ["REQUESTED"], "FAILED", {
           pgTransactionId: body.pgTransactionId,
           now,
@@ -127,7 +134,7 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date })
           amount: body.amount,
           pgTransactionId: body.pgTransactionId,
         });
-        if ((await saveTransition(tx, result)) !== "APPLIED") throw new LostRace();
+        if ((await save(tx, result)) !== "APPLIED") throw new LostRace();
         await paymentRepository.changeStatus(tx, body.paymentId, ["REQUESTED"], "PAID", {
           pgTransactionId: body.pgTransactionId,
           now,
@@ -145,11 +152,14 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date })
           paymentId: body.paymentId,
           reason: `Paid amount ${body.amount} differs from the order total ${order.totalAmount}; refunded`,
         });
-        if ((await saveTransition(tx, result)) !== "APPLIED") throw new LostRace();
+        if ((await save(tx, result)) !== "APPLIED") throw new LostRace();
       }
       await strayRefund(tx, order, body, outcome, now);
       return outcome;
     });
+    // Counted only once committed: a rolled-back transaction changed nothing.
+    for (const t of applied) deps.metrics?.recordTransition(t.from, t.to);
+    return outcome;
   }
 
   return {
