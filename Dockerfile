@@ -22,4 +22,4 @@ RUN node scripts/prisma-generate.mjs
 ENV NODE_ENV=production
 USER node
 EXPOSE 3000 3001
-CMD ["node", "node_modules/tsx/dist/cli.mjs", "apps/api/src/main.ts"]
+CMD ["node", "--import", "tsx", "apps/api/src/main.ts"]

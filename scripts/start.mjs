@@ -15,13 +15,14 @@ const workers = flag("--workers", Number(process.env.WORKERS ?? 1));
 const apis = flag("--apis", Number(process.env.APIS ?? 1));
 const basePort = Number(process.env.PORT ?? 3000);
 const baseMetricsPort = Number(process.env.WORKER_METRICS_PORT ?? basePort + 1);
-const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
 
 const children = [];
 let stopping = false;
 
 function launch(name, entry, env) {
-  const child = spawn(process.execPath, [tsx, entry], {
+  // `--import tsx` runs the app in this very process (tsx's CLI would add a wrapper process),
+  // so a signal, or kill -9, reaches the app itself.
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: root,
     stdio: "inherit",
     env: { ...process.env, ...env },

@@ -19,8 +19,6 @@ export type RequestOptions = {
    * the request is idempotent (GET, PUT, POST /orders with an Idempotency-Key, POST payment).
    */
   idempotent: boolean;
-  /** collected as latency of this route */
-  timed?: boolean;
 };
 
 export type ApiEvents = {
@@ -94,7 +92,7 @@ export class ApiClient {
         await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 5) * 1000 : 200 * attempt);
         continue;
       }
-      if (opts.timed && res.ok) this.events.onLatency?.(opts.route, performance.now() - started);
+      if (res.status < 500) this.events.onLatency?.(opts.route, performance.now() - started);
       return { status: res.status, body: parsed, code };
     }
   }

@@ -12,7 +12,6 @@ import { Redis } from "ioredis";
 import pg from "pg";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const TSX = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 const MIGRATIONS_DIR = join(ROOT, "prisma", "migrations");
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 12_000;
@@ -106,7 +105,9 @@ export class ScratchCluster {
     const entry = kind === "api" ? "apps/api/src/main.ts" : "apps/worker/src/main.ts";
     const logFile = createWriteStream(join(this.options.logDir, `${name}.log`));
     this.logs.push(logFile);
-    const child = spawn(process.execPath, [TSX, entry], {
+    // `node --import tsx` runs the app in this very process. tsx's CLI would run it in a
+    // grandchild that a SIGKILL of the CLI leaves alive, orphaned (seen: kill -9 killed nothing).
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
       env: {

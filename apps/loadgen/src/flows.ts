@@ -46,7 +46,6 @@ async function createOrder(ctx: FlowContext, flow: Flow, customer: Customer, sto
       body: { storeId: store.id, items },
       route: "POST /orders",
       idempotent: true,
-      timed: true,
     });
   } catch (error) {
     if (error instanceof TransportError) ctx.stats.ambiguousCreates++;

@@ -100,6 +100,12 @@ export function summary(stats: Stats): string {
     `POST /orders latency: p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms (${lat.count} samples)`,
   );
 
+  const routes = stats.routeLatency().sort((a, b) => b.count - a.count);
+  if (routes.length) {
+    out.push("", "latency by request (ms):");
+    out.push(table(["request", "count", "p50", "p99"], routes.map((r) => [r.route, r.count, r.p50.toFixed(1), r.p99.toFixed(1)])));
+  }
+
   const byFlow = stats.byFlowAndStatus();
   const statuses = [...stats.byStatus()].sort((a, b) => b[1] - a[1]).map(([s]) => s);
   const flows = FLOWS.filter((f) => (stats.started.get(f) ?? 0) > 0);

@@ -49,6 +49,9 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     onRetry: (route, why) => stats.retry(`${route} (${why})`),
     onLatency: (route, ms) => {
       if (route === "POST /orders") stats.createLatencies.push(ms);
+      let list = stats.routeLatencies.get(route);
+      if (!list) stats.routeLatencies.set(route, (list = []));
+      list.push(ms);
     },
   });
   const rng = createRng(options.seed);

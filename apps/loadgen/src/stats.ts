@@ -41,6 +41,8 @@ export class Stats {
   readonly retries = new Map<string, number>();
   readonly outcomes = new Map<string, number>();
   readonly createLatencies: number[] = [];
+  /** every answered request's latency, by route */
+  readonly routeLatencies = new Map<string, number[]>();
   /** POST /orders whose outcome is unknown (transport failure after retries) */
   ambiguousCreates = 0;
   inFlight = 0;
@@ -86,6 +88,13 @@ export class Stats {
       Stats.bump(m, o.status);
     }
     return out;
+  }
+
+  routeLatency(): { route: string; p50: number; p99: number; count: number }[] {
+    return [...this.routeLatencies].map(([route, values]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return { route, p50: percentile(sorted, 50), p99: percentile(sorted, 99), count: sorted.length };
+    });
   }
 
   createLatency(): { p50: number; p99: number; max: number; count: number } {
