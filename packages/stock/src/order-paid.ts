@@ -1,18 +1,8 @@
 import type { PrismaClient } from "@order-flow/db";
+import { PAID_STATUSES } from "@order-flow/domain";
 
 /** Order statuses at or after a completed payment: the sweep must leave their holds alone. */
-export const PAID_ORDER_STATUSES = [
-  "PAYMENT_COMPLETED",
-  "ORDER_CONFIRMED",
-  "PREPARING",
-  "READY_FOR_DELIVERY",
-  "DELIVERING",
-  "DELIVERED",
-  "COMPLETED",
-  "REFUND_REQUESTED",
-  "REFUND_COMPLETED",
-  "REFUND_FAILED",
-] as const;
+export const PAID_ORDER_STATUSES = PAID_STATUSES;
 
 export type IsOrderPaid = (orderIds: string[]) => Promise<Set<string>>;
 

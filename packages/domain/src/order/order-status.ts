@@ -65,3 +65,19 @@ export function isTerminalStatus(status: OrderStatus): boolean {
 export function requiresFailureReason(status: OrderStatus): boolean {
   return FAILURE_REASON_STATUSES.has(status);
 }
+
+/** Units sold: the reservation was confirmed and has left on_hand (refunds after delivery do not restock). */
+export const SOLD_STATUSES = [
+  "ORDER_CONFIRMED",
+  "PREPARING",
+  "READY_FOR_DELIVERY",
+  "DELIVERING",
+  "DELIVERED",
+  "COMPLETED",
+  "REFUND_REQUESTED",
+  "REFUND_COMPLETED",
+  "REFUND_FAILED",
+] as const satisfies readonly OrderStatus[];
+
+/** At or after a completed payment, and not undone: a hold of such an order is never swept. */
+export const PAID_STATUSES = ["PAYMENT_COMPLETED", ...SOLD_STATUSES] as const satisfies readonly OrderStatus[];
