@@ -16,6 +16,7 @@ import { adminAuth } from "./middleware/admin-auth.ts";
 import { bearerAuth } from "./middleware/auth.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { requireRedis } from "./middleware/require-redis.ts";
 import { ApiProblem, problemResponse, toProblem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { operationsRoutes } from "./routes/operations.ts";
@@ -86,6 +87,12 @@ export function buildApp(deps: AppDeps) {
   );
   app.use("*", async (c, next) => (guarded.test(c.req.path) ? guard(c, next) : next()));
   app.use("/webhooks/*", limitBody);
+  // Stock lives in Redis: these answer 503 at once during a Redis outage instead of waiting.
+  const needsRedis = requireRedis({ redis: deps.redis });
+  app.post("/orders", needsRedis);
+  app.post("/orders/:id/cancel", needsRedis);
+  app.post("/orders/:id/status", needsRedis);
+  app.on(["GET", "PUT"], "/stores/:storeId/products/:productId", needsRedis);
 
   // Scrape-time gauges: queue depths and the outbox backlog (each read with a timeout).
   deps.metrics.watch({

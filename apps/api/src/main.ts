@@ -63,7 +63,11 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
   // Stop accepting, let in-flight requests finish, then close the clients.
+  // close() waits for every keep-alive connection; under load clients keep theirs busy and the
+  // process hit the 10 s force-exit. Idle ones are closed as soon as their response is out.
+  const reaper = setInterval(() => (server as { closeIdleConnections?: () => void }).closeIdleConnections?.(), 100);
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  clearInterval(reaper);
   await Promise.allSettled([
     prisma.$disconnect(),
     redis.quit(),

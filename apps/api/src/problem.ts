@@ -89,7 +89,15 @@ const UNAVAILABLE_PATTERNS = [
   /Timed out fetching a new connection/i,
   /DatabaseNotReachable/i,
   /MaxRetriesPerRequestError/i,
+  /not queryable/i,
+  /connection error/i,
+  /server closed the connection/i,
+  /Cluster isn't ready/i,
+  /None of startup nodes is available/i,
 ];
+
+/** PostgreSQL SQLSTATEs of a server going away or not accepting connections yet. */
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006"]);
 
 /** Redis or PostgreSQL unreachable: the client should retry later. */
 export function isUnavailable(error: unknown): boolean {
@@ -100,6 +108,9 @@ export function isUnavailable(error: unknown): boolean {
     if (UNAVAILABLE_PATTERNS.some((p) => p.test(text))) return true;
     // P1001/P1017: database unreachable; P2024/P2028: no connection or transaction slot in time.
     if (e.code === "P1001" || e.code === "P1017" || e.code === "P2024" || e.code === "P2028") return true;
+    if (typeof e.code === "string" && UNAVAILABLE_SQLSTATES.has(e.code)) return true;
+    const original = (e as { originalCode?: unknown }).originalCode;
+    if (typeof original === "string" && UNAVAILABLE_SQLSTATES.has(original)) return true;
     current = e.cause;
   }
   return false;

@@ -17,6 +17,7 @@ const runtime = await startWorkerRuntime({
   reservationSweepIntervalMs: env.RESERVATION_SWEEP_INTERVAL_SECONDS * 1000,
   reservationSweepGraceMs: env.RESERVATION_SWEEP_GRACE_SECONDS * 1000,
   sandboxRefundFailureRate: env.SANDBOX_REFUND_FAILURE_RATE,
+  sandboxRefundTimeoutRate: env.SANDBOX_REFUND_TIMEOUT_RATE,
   log,
 });
 

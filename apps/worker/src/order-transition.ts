@@ -23,9 +23,11 @@ export async function transitionOrder(
   orderId: string,
   decide: (order: OrderState) => Decision,
   maxTries = 3,
+  /** the order as the handler just read it: saves the first re-read (the write is conditional anyway) */
+  justRead?: OrderState,
 ): Promise<TransitionAttempt> {
   for (let attempt = 1; attempt <= maxTries; attempt++) {
-    const order = await orderRepository.findById(deps.prisma, orderId);
+    const order = attempt === 1 && justRead ? justRead : await orderRepository.findById(deps.prisma, orderId);
     if (!order) return { kind: "SKIPPED", order: null };
     const decision = decide(order);
     if (!decision) return { kind: "SKIPPED", order };

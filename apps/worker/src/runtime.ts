@@ -47,6 +47,8 @@ export type WorkerRuntimeOptions = {
   relayBatchSize?: number;
   /** SANDBOX_REFUND_FAILURE_RATE, when no gateway is given */
   sandboxRefundFailureRate?: number;
+  /** SANDBOX_REFUND_TIMEOUT_RATE, when no gateway is given */
+  sandboxRefundTimeoutRate?: number;
   /** rebuild Redis stock from PostgreSQL at start when it lost its data (default true) */
   ensureStockIntact?: boolean;
   log?: Logger;
@@ -135,7 +137,10 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const deps: WorkerDeps = {
     prisma,
     stock,
-    gateway: options.gateway ?? new SandboxPaymentGateway({ refundFailureRate: options.sandboxRefundFailureRate ?? 0 }),
+    gateway: options.gateway ?? new SandboxPaymentGateway({
+        refundFailureRate: options.sandboxRefundFailureRate ?? 0,
+        refundTimeoutRate: options.sandboxRefundTimeoutRate ?? 0,
+      }),
     storeNotifier: options.storeNotifier ?? new LoggingStoreNotifier(log, metrics),
     queues,
     log,
@@ -186,6 +191,12 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   }
 
   await upsertSchedulers(queues, schedulers);
+  // Redis may come back without its data (FLUSHALL, a restart without persistence): the job
+  // schedulers, and with them the order-timeout sweep that re-creates lost timeouts, would be
+  // gone until a worker restart. Upserting them on every reconnect is idempotent (fixed ids).
+  connection.on("ready", () => {
+    upsertSchedulers(queues, schedulers).catch((error: unknown) => log.warn({ err: error }, "could not re-upsert the job schedulers after a reconnect"));
+  });
 
   const relay = new OutboxRelay({
     prisma,

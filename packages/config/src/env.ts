@@ -21,6 +21,8 @@ export const envSchema = z.object({
   /** Where the sandbox PG posts its webhooks (this API by default). */
   SANDBOX_WEBHOOK_URL: z.string().optional(),
   SANDBOX_REFUND_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** Share (0–1) of sandbox refunds that time out after being carried out (fault injection). */
+  SANDBOX_REFUND_TIMEOUT_RATE: z.coerce.number().min(0).max(1).default(0),
   ORDER_PAYMENT_TIMEOUT_SECONDS: z.coerce.number().positive().default(600),
   ORDER_TIMEOUT_SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(60),
   RESERVATION_SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(300),

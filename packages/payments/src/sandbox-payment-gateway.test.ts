@@ -23,6 +23,21 @@ describe("sandbox payment gateway", () => {
     expect(() => new SandboxPaymentGateway({ refundFailureRate: 2 })).toThrow(RangeError);
   });
 
+  it("times refunds out at the configured rate, after the configured delay, with a typed error", async () => {
+    const pg = new SandboxPaymentGateway({ refundFailureRate: 0.3, refundTimeoutRate: 0.1, refundTimeoutMs: 20, random: () => 0.35 });
+    const started = Date.now();
+    const error = await pg.refund({ paymentId, amount: 1, reason: "x", idempotencyKey: "k" }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+    expect(isPaymentGatewayError(error) && error.kind).toBe("TIMEOUT");
+    // Below the failure share it is refused; above both shares it succeeds with the usual id.
+    const refused = new SandboxPaymentGateway({ refundFailureRate: 0.3, refundTimeoutRate: 0.1, random: () => 0.1 });
+    const declined = await refused.refund({ paymentId, amount: 1, reason: "x", idempotencyKey: "k" }).catch((e: unknown) => e);
+    expect(isPaymentGatewayError(declined) && declined.kind).toBe("DECLINED");
+    const ok = new SandboxPaymentGateway({ refundFailureRate: 0.3, refundTimeoutRate: 0.1, random: () => 0.5 });
+    await expect(ok.refund({ paymentId, amount: 1, reason: "x", idempotencyKey: "k" })).resolves.toEqual({ refundId: sandboxRefundId(paymentId) });
+    expect(() => new SandboxPaymentGateway({ refundTimeoutRate: -0.1 })).toThrow(RangeError);
+  });
+
   it("accepts payment requests", async () => {
     await expect(new SandboxPaymentGateway().requestPayment({ paymentId, orderId: paymentId, amount: 5 })).resolves.toEqual({
       accepted: true,

@@ -13,7 +13,7 @@ const WINDOW_MS = 60_000;
 export function rateLimit({ redis, prefix, perMinute }: { redis: Redis | Cluster; prefix: string; perMinute: number }) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const userId = c.get("actor")?.userId;
-    if (perMinute <= 0 || !userId) return next();
+    if (perMinute <= 0 || !userId || redis.status !== "ready") return next();
     const window = Math.floor(Date.now() / WINDOW_MS);
     const key = `${prefix}rl:{${userId}}:${window}`;
     let count = 0;

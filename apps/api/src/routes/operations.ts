@@ -3,6 +3,7 @@ import type { Cluster, Redis } from "ioredis";
 import type { PrismaClient } from "@order-flow/db";
 import type { AppEnv } from "../context.ts";
 import type { ApiMetrics } from "../metrics.ts";
+import { redisIsReady } from "../middleware/require-redis.ts";
 import { problemBody } from "../problem.ts";
 
 const PROBE_TIMEOUT_MS = 1_000;
@@ -19,7 +20,8 @@ export function operationsRoutes(deps: { prisma: PrismaClient; redis: Redis | Cl
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
   app.get("/readyz", async (c) => {
     const [redis, postgres] = await Promise.all([
-      withTimeout(deps.redis.ping()).then(() => true, () => false),
+      // A client that is not connected is down now: no need to wait for a ping to fail.
+      redisIsReady(deps.redis) ? withTimeout(deps.redis.ping()).then(() => true, () => false) : Promise.resolve(false),
       withTimeout(deps.prisma.$queryRaw`SELECT 1`).then(() => true, () => false),
     ]);
     if (redis && postgres) return c.json({ status: "ready", redis: "up", postgres: "up" }, 200);

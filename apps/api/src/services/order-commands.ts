@@ -68,10 +68,12 @@ export function orderCommands(deps: OrderCommandDeps) {
     action: OrderAction,
     decide: (order: OrderState) => TransitionResult,
     extraWrites?: (tx: Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0], result: TransitionResult) => Promise<void>,
+    /** the order as the caller just read it: saves the first re-read (the write is conditional anyway) */
+    justRead?: OrderState,
   ): Promise<TransitionResult> {
     for (let attempt = 0; ; attempt++) {
       // API.md's order of checks: 404 (not visible) before 403 (role never may).
-      const order = await visibleOrder(orderId, actor);
+      const order = attempt === 0 && justRead ? justRead : await visibleOrder(orderId, actor);
       assertRoleMay(actor, action);
       const result = decide(order);
       const outcome = await deps.prisma.$transaction(async (tx) => {
@@ -186,6 +188,7 @@ export function orderCommands(deps: OrderCommandDeps) {
         async (tx, r) => {
           await paymentRepository.create(tx, { id: paymentId, orderId, amount: r.order.totalAmount, now: r.order.updatedAt });
         },
+        current,
       );
       return { order: result.order, paymentId };
     },

@@ -34,5 +34,7 @@ export const handleOrderConfirmed: Handler<"OrderConfirmed"> = async (event, ctx
               },
             ]),
         },
+    undefined,
+    order,
   );
 };

@@ -20,8 +20,13 @@ export const handlePaymentCompleted: Handler<"PaymentCompleted"> = async (event,
         return;
       }
     }
-    await transitionOrder(ctx, event.orderId, (o) =>
-      o.status === "PAYMENT_COMPLETED" ? { result: Order.confirm(o, systemContext(ctx.clock())) } : null,
+    // The confirm touched the stock log only, not the order row: the read above is still good.
+    await transitionOrder(
+      ctx,
+      event.orderId,
+      (o) => (o.status === "PAYMENT_COMPLETED" ? { result: Order.confirm(o, systemContext(ctx.clock())) } : null),
+      undefined,
+      order,
     );
   }
   await removeOrderTimeout(ctx, event.orderId);

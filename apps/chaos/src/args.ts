@@ -1,0 +1,28 @@
+// `pnpm test:chaos [--only a,b] [--quick] [--seed N] [--keep-logs]`
+export type ChaosArgs = { only: string[] | null; quick: boolean; seed: number; keepLogs: boolean };
+
+export const CHAOS_USAGE = "usage: pnpm test:chaos [--only name,name] [--quick] [--seed N] [--keep-logs]";
+
+export function parseChaosArgs(argv: string[], known: readonly string[], now = Date.now()): ChaosArgs {
+  const args: ChaosArgs = { only: null, quick: false, seed: now % 2 ** 31, keepLogs: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") continue;
+    const [name, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    if (name === "--quick") args.quick = true;
+    else if (name === "--keep-logs") args.keepLogs = true;
+    else if (name === "--only" || name === "--seed") {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new Error(`${name} needs a value\n${CHAOS_USAGE}`);
+      if (name === "--seed") {
+        args.seed = Number(value);
+        if (!Number.isInteger(args.seed)) throw new Error(`--seed needs an integer\n${CHAOS_USAGE}`);
+      } else {
+        args.only = value.split(",").map((s) => s.trim()).filter(Boolean);
+        const unknown = args.only.filter((s) => !known.includes(s));
+        if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(", ")}; known: ${known.join(", ")}`);
+      }
+    } else throw new Error(`unexpected argument ${a}\n${CHAOS_USAGE}`);
+  }
+  return args;
+}
