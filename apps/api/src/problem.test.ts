@@ -26,5 +26,8 @@ describe("toProblem", () => {
       "SERVICE_UNAVAILABLE",
     );
     expect(toProblem(new ApiProblem("STOCK_HELD", "x")).code).toBe("STOCK_HELD");
+    // pg-pool's wait for a free connection ran out: the database is saturated, retry later.
+    expect(toProblem(new Error("timeout exceeded when trying to connect")).code).toBe("SERVICE_UNAVAILABLE");
+    expect(toProblem(Object.assign(new Error("terminating connection"), { code: "57P01" })).code).toBe("SERVICE_UNAVAILABLE");
   });
 });

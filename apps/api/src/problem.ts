@@ -90,6 +90,7 @@ const UNAVAILABLE_PATTERNS = [
   /DatabaseNotReachable/i,
   /MaxRetriesPerRequestError/i,
   /not queryable/i,
+  /timeout exceeded when trying to connect/i,
   /connection error/i,
   /server closed the connection/i,
   /Cluster isn't ready/i,

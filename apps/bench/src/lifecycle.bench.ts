@@ -1,0 +1,55 @@
+// Benchmark 1: full lifecycle throughput (POST /orders → PREPARING, paid by signed webhook) at
+// saturation with 1 API + 1 worker, against the ceiling of the same PostgreSQL transactions
+// issued directly with pg, in the same run and on the same database.
+//   pnpm bench:lifecycle [--orders 3000] [--concurrency 64] [--ceiling-concurrency 32] [--cpu-prof]
+import { join } from "node:path";
+import { ROOT, withCluster } from "./cluster.ts";
+import { HttpClient, checkConservation, runLifecycle, seedForLifecycle } from "./lifecycle.ts";
+import { runCeiling } from "./pg-ceiling.ts";
+import { flag, fmt, hasFlag, machineNotes, saveResult, table } from "./report.ts";
+
+const orders = flag("orders", 3000);
+const concurrency = flag("concurrency", 64);
+const ceilingConcurrency = flag("ceiling-concurrency", 32);
+const cpuProfDir = hasFlag("cpu-prof") ? join(ROOT, ".cache", "cpu-prof", `lifecycle-${Date.now()}`) : undefined;
+
+console.log(`lifecycle: ${orders} orders, ${concurrency} in flight; ${machineNotes()}`);
+await withCluster({ ...(cpuProfDir ? { cpuProfDir } : {}) }, async (cluster) => {
+  await cluster.start("api");
+  await cluster.start("worker");
+  const client = new HttpClient(cluster.apiUrl());
+  try {
+    const world = await seedForLifecycle(cluster, client);
+    // Warm-up: JIT, connection pools, prepared Lua scripts.
+    await runLifecycle(cluster, client, world, { orders: 300, concurrency, offset: 1_000_000 });
+    const run = await runLifecycle(cluster, client, world, { orders, concurrency });
+    const conservation = await checkConservation(cluster, client, world);
+    await cluster.stopProcesses();
+    // Same database, processes stopped: nothing else competes with the ceiling.
+    const ceiling = await runCeiling(cluster.databaseUrl, world, { orders, concurrency: ceilingConcurrency, reads: false });
+    const ceilingReads = await runCeiling(cluster.databaseUrl, world, { orders, concurrency: ceilingConcurrency, reads: true });
+    const ratio = run.ordersPerSecond / ceiling.ordersPerSecond;
+    console.log(
+      table(
+        ["run", "orders", "seconds", "orders/s", "of ceiling"],
+        [
+          [`ceiling: 6 write tx/order via pg (${ceilingConcurrency} conns)`, ceiling.orders, fmt(ceiling.seconds, 2), fmt(ceiling.ordersPerSecond), "100 %"],
+          [`ceiling + the 17 autocommit reads + relay tx`, ceilingReads.orders, fmt(ceilingReads.seconds, 2), fmt(ceilingReads.ordersPerSecond), `${fmt((100 * ceilingReads.ordersPerSecond) / ceiling.ordersPerSecond, 0)} %`],
+          [`system: 1 API + 1 worker, ${concurrency} flows in flight`, run.orders, fmt(run.seconds, 2), fmt(run.ordersPerSecond), `${fmt(100 * ratio, 0)} %`],
+        ],
+      ),
+    );
+    console.log(`HTTP part alone: ${fmt(run.httpFlowsPerSecond)} flows/s; last PREPARING ${fmt(run.settledSeconds, 2)} s after the last webhook; failed ${run.failed}`);
+    console.log(
+      `per order: API ${fmt(run.cpuMsPerOrder.api)} CPU ms, worker ${fmt(run.cpuMsPerOrder.worker)} CPU ms, ${fmt(run.commitsPerOrder)} PostgreSQL commits (reads included; the ceiling issues 6)`,
+    );
+    console.log(`ceiling transactions/s: ${fmt(ceiling.transactionsPerSecond, 0)}`);
+    console.log(`target: ≥ 1,000 orders/s: ${run.ordersPerSecond >= 1000 ? "MET" : "missed"}; ≥ 50 % of ceiling: ${ratio >= 0.5 ? "MET" : "missed"} (${fmt(100 * ratio, 0)} %)`);
+    console.log(`conservation: ${conservation.ok ? "OK" : `VIOLATED\n  ${conservation.problems.slice(0, 10).join("\n  ")}`}`);
+    if (cpuProfDir) console.log(`cpu profiles: ${cpuProfDir} (summarize: pnpm bench:profile ${cpuProfDir})`);
+    saveResult("lifecycle", { ordersPerSecond: run.ordersPerSecond, cpuMsPerOrder: run.cpuMsPerOrder, commitsPerOrder: run.commitsPerOrder, ceiling: ceiling.ordersPerSecond, at: new Date().toISOString() });
+    if (!conservation.ok || run.failed > 0) process.exitCode = 1;
+  } finally {
+    client.close();
+  }
+});
