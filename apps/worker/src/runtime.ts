@@ -22,6 +22,7 @@ import type { Handler, HandlerContext } from "./handler.ts";
 import { HANDLERS } from "./handlers/index.ts";
 import { isFinalFailure, recordFinalFailure } from "./job-failures.ts";
 import { WorkerMetrics } from "./metrics.ts";
+import { lostJobsGuard } from "./lost-jobs-guard.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
 import { maintenanceProcessor, upsertSchedulers, type SchedulerSettings } from "./schedulers.ts";
 import type { StockPort } from "./stock-port.ts";
@@ -51,6 +52,8 @@ export type WorkerRuntimeOptions = {
   sandboxRefundTimeoutRate?: number;
   /** rebuild Redis stock from PostgreSQL at start when it lost its data (default true) */
   ensureStockIntact?: boolean;
+  /** how often to look for a Redis that lost its jobs (default 5 s) */
+  lostJobsCheckIntervalMs?: number;
   log?: Logger;
   // Injectable collaborators; the runtime builds (and later closes) the ones not given.
   prisma?: PrismaClient;
@@ -207,12 +210,25 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     ...(options.relayPollIntervalMs !== undefined ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
     ...(options.relayBatchSize !== undefined ? { batchSize: options.relayBatchSize } : {}),
   });
+  // Also catches a FLUSHALL that dropped no connection; checked every few seconds.
+  const lostJobs = lostJobsGuard({
+    redis: connection,
+    prisma,
+    redisPrefix: options.redisPrefix,
+    log,
+    onLost: () => upsertSchedulers(queues, schedulers),
+    ...(options.lostJobsCheckIntervalMs !== undefined ? { everyMs: options.lostJobsCheckIntervalMs } : {}),
+    wake: () => relay.trigger(),
+  });
+  connection.on("ready", () => void lostJobs.check());
+  await lostJobs.check();
   await relay.start();
   log.info({ concurrency, queues: workers.map((w) => w.name), prefix }, "worker started");
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
+      lostJobs.stop();
       await relay.stop();
       // close() waits for jobs in flight; the workers take no new ones meanwhile.
       await Promise.allSettled(workers.map((w) => w.close()));

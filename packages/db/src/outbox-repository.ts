@@ -58,6 +58,16 @@ export const outboxRepository = {
     );
   },
 
+  /**
+   * Marks events relayed since `since` as unsent again, so the relay publishes them anew:
+   * used when Redis lost the jobs they had become. Handlers are idempotent, so an event
+   * whose job had already run changes nothing the second time.
+   */
+  async requeueSentSince(db: Db, since: Date): Promise<number> {
+    const { count } = await db.outboxEvent.updateMany({ where: { sentAt: { gte: since } }, data: { sentAt: null } });
+    return count;
+  },
+
   async pendingCount(db: Db): Promise<number> {
     return db.outboxEvent.count({ where: { sentAt: null } });
   },
