@@ -3,13 +3,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "@order-flow/db/migrate";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { freePort } from "@order-flow/loadgen";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const MIGRATIONS_DIR = join(ROOT, "prisma", "migrations");
@@ -32,18 +32,6 @@ export type ClusterOptions = {
   cpuProfDir?: string;
 };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,27 +3,16 @@
 // stopped, flushed or restarted. Everything here is removed at the end, even on failure.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { freePort } from "@order-flow/loadgen";
+
+export { freePort };
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A free loopback port (bound and released at once). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Synchronous clean-ups run on any exit (normal, thrown, signal) so nothing is left behind. */
 const exitCleanups = new Set<() => void>();
