@@ -30,6 +30,17 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<voi
  * joins them (no replicas). masters = 1 gives a node that can answer CLUSTER KEYSLOT.
  */
 export async function startLocalCluster(masters: number): Promise<LocalCluster> {
+  // A random port can be taken (another server, an ephemeral client port): try other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnRandomPorts(masters);
+    } catch (error) {
+      if (attempt >= 4) throw error;
+    }
+  }
+}
+
+async function startOnRandomPorts(masters: number): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), "stock-cluster-"));
   const base = randomBasePort();
   const ports = Array.from({ length: masters }, (_, i) => base + i);
