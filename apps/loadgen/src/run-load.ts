@@ -6,6 +6,7 @@ import { runFlow, type FlowContext } from "./flows.ts";
 import { FLOWS, type Flow, type LoadOptions, type Mix } from "./options.ts";
 import { Progress } from "./report.ts";
 import { waitUntilSettled, type SettleResult } from "./settle.ts";
+import { waitForStockFollowUps } from "./stock-follow-ups.ts";
 import { Stats } from "./stats.ts";
 import { createRng, seedWorld, type World } from "./world.ts";
 
@@ -130,9 +131,11 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
         }
       },
     });
+    const orders = [...stats.orders.values()];
+    // Bounded by a stalled job's lock (30 s) plus a sweep; the check reports what is left.
+    await waitForStockFollowUps(options.databaseUrl, orders.map((o) => o.id), 60_000);
     settleMs = settle.elapsedMs;
     const checkStart = Date.now();
-    const orders = [...stats.orders.values()];
     check = await checkInvariants({
       databaseUrl: options.databaseUrl,
       api,
