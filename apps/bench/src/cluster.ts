@@ -7,9 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "@order-flow/db/migrate";
-import { Redis } from "ioredis";
 import pg from "pg";
-import { freePort } from "@order-flow/loadgen";
+import { deleteKeysByPrefix, dropDatabase, freePort } from "@order-flow/loadgen";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const MIGRATIONS_DIR = join(ROOT, "prisma", "migrations");
@@ -182,38 +181,8 @@ export class BenchCluster {
     for (const l of this.#logs) l.end();
     if (this.#pool) await this.#pool.end().catch((e: unknown) => errors.push(e));
     await deleteKeysByPrefix(REDIS_URL, this.redisPrefix).catch((e: unknown) => errors.push(e));
-    if (this.#created) await dropDatabase(this.databaseName).catch((e: unknown) => errors.push(e));
+    if (this.#created) await dropDatabase(SERVER_URL, this.databaseName).catch((e: unknown) => errors.push(e));
     if (errors.length) throw new AggregateError(errors, "bench teardown incomplete");
-  }
-}
-
-/** SCAN + UNLINK of this run's keys: "{prefix}…" (queues) and "prefix:…" (stock). Never FLUSHALL. */
-export async function deleteKeysByPrefix(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  await redis.connect();
-  let removed = 0;
-  try {
-    for (const pattern of [`{${prefix}}*`, `${prefix}:*`]) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-        cursor = next;
-        if (keys.length) removed += await redis.unlink(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    redis.disconnect();
-  }
-  return removed;
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
-  } finally {
-    await client.end();
   }
 }
 

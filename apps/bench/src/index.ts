@@ -1,5 +1,5 @@
 // The benchmark toolkit as a library (the *.bench.ts files are the entry points).
-export { BenchCluster, withCluster, deleteKeysByPrefix, type BenchProcess, type ClusterOptions } from "./cluster.ts";
+export { BenchCluster, withCluster, type BenchProcess, type ClusterOptions } from "./cluster.ts";
 export { HttpClient, type HttpResponse } from "./http.ts";
 export { checkConservation, runLifecycle, seedForLifecycle, waitPreparing, type LifecycleResult } from "./lifecycle.ts";
 export { openLoop, type OpenLoopResult } from "./open-loop.ts";

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import {
   ApiClient,
+  createRng,
   checkInvariants,
   DEFAULT_MIX,
   runLoad,
@@ -88,18 +89,6 @@ export function classify(violations: Violation[]): { lost: number; duplicated: n
     else if (v.rule === "every event audited once") lost++;
   }
   return { lost, duplicated };
-}
-
-/** Deterministic PRNG (mulberry32), so a seed reproduces the fault moments. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const REST = [
