@@ -1,12 +1,12 @@
-import { orderRepository, saveTransition, type Db } from "@order-flow/db";
+import { orderRepository, saveTransition, type OrderWrite } from "@order-flow/db";
 import type { OrderState, TransitionResult } from "@order-flow/domain";
 import type { WorkerDeps } from "./worker-deps.ts";
 
 /** What to write for the order as just read; null when nothing applies to it (any more). */
 export type Decision = {
   result: TransitionResult;
-  /** more writes in the same transaction, only when the transition wins */
-  alsoWrite?: (tx: Db) => Promise<unknown>;
+  /** more writes in the same statement, made only when the transition wins */
+  alsoWrite?: (write: OrderWrite) => void;
 } | null;
 
 export type TransitionAttempt =
@@ -31,11 +31,7 @@ export async function transitionOrder(
     if (!order) return { kind: "SKIPPED", order: null };
     const decision = decide(order);
     if (!decision) return { kind: "SKIPPED", order };
-    const outcome = await deps.prisma.$transaction(async (tx) => {
-      const o = await saveTransition(tx, decision.result);
-      if (o === "APPLIED" && decision.alsoWrite) await decision.alsoWrite(tx);
-      return o;
-    });
+    const outcome = await saveTransition(deps.prisma, decision.result, decision.alsoWrite);
     if (outcome === "APPLIED") {
       deps.metrics?.orderTransitions.inc({ from: decision.result.previous.status, to: decision.result.order.status });
       return { kind: "APPLIED", result: decision.result };

@@ -1,27 +1,48 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "./generated/prisma/client.ts";
+import pg from "pg";
+import { PrismaClient as GeneratedPrismaClient } from "./generated/prisma/client.ts";
 
-export { PrismaClient };
 export type { Prisma } from "./generated/prisma/client.ts";
+
+/**
+ * Prisma's client plus the pg pool under it: the hot path (order writes and reads, see
+ * order-statements.ts) talks to the pool directly, everything else goes through Prisma.
+ */
+export type PrismaClient = GeneratedPrismaClient & { readonly $pool: pg.Pool };
 
 /** A transaction client, or the client itself: repositories accept either. */
 export type Db = Omit<
-  PrismaClient,
+  GeneratedPrismaClient,
   "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends"
 >;
 
 export function createPrisma(options: { databaseUrl: string; poolSize?: number }): PrismaClient {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 10,
     // Bounded wait for a connection (also a pooled one under load): a request answers
     // 503 rather than hanging when PostgreSQL is unreachable.
     connectionTimeoutMillis: 10_000,
   });
-  return new PrismaClient({
-    adapter,
+  // An idle client's socket error (server restart) must not crash the process.
+  pool.on("error", () => {});
+  const client = new GeneratedPrismaClient({
+    adapter: new PrismaPg(pool),
     // Under bursts a transaction may wait for a pooled connection longer than Prisma's 2 s
     // default; the pool's own connection timeout bounds the wait instead.
     transactionOptions: { maxWait: 10_000, timeout: 15_000 },
   });
+  // Prisma does not end a pool it was given: $disconnect ends it too.
+  const disconnect = client.$disconnect.bind(client);
+  Object.defineProperties(client, {
+    $pool: { value: pool, enumerable: false },
+    $disconnect: {
+      value: async () => {
+        await disconnect();
+        if (!pool.ending) await pool.end();
+      },
+      enumerable: false,
+    },
+  });
+  return client as PrismaClient;
 }

@@ -1,4 +1,4 @@
-export { createPrisma, PrismaClient, type Db, type Prisma } from "./client.ts";
+export { createPrisma, type PrismaClient, type Db, type Prisma } from "./client.ts";
 export { auditRepository, type AuditEntryView } from "./audit-repository.ts";
 export { idempotencyRepository, type IdempotencyClaim } from "./idempotency-repository.ts";
 export { encodeCursor, decodeCursor, type OrderCursor } from "./order-cursor.ts";
@@ -13,6 +13,7 @@ export { outboxRepository, OUTBOX_CHANNEL, type OutboxRow } from "./outbox-repos
 export { paymentRepository, type Payment, type PaymentStatus } from "./payment-repository.ts";
 export { productRepository, type Product } from "./product-repository.ts";
 export { saveTransition } from "./transition-writer.ts";
+export { OrderWrite, type NewPayment, type PaymentChange, type WebhookEventRecord } from "./order-write.ts";
 export { webhookEventRepository } from "./webhook-event-repository.ts";
 export { reservationLogReader, type ReservationLogStatus } from "./reservation-log-reader.ts";
 export { reservationLogRepository, type NewReservationLogRow } from "./reservation-log-repository.ts";

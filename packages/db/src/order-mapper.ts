@@ -31,20 +31,3 @@ export function toDomain(row: OrderRowWithItems): OrderState {
     updatedAt: row.updatedAt,
   };
 }
-
-/** The mutable columns of an order, as written by a transition. */
-export function toPersistence(order: OrderState) {
-  return {
-    status: order.status,
-    totalAmount: order.totalAmount,
-    reservationId: order.reservationId,
-    paymentId: order.paymentId,
-    expiresAt: order.expiresAt,
-    confirmedAt: order.confirmedAt,
-    cancelledAt: order.cancelledAt,
-    failureReason: order.failureReason,
-    refundId: order.refundId,
-    version: order.version,
-    updatedAt: order.updatedAt,
-  };
-}

@@ -1,7 +1,10 @@
 import { canView, type Actor, type OrderState, type OrderStatus } from "@order-flow/domain";
-import type { Db } from "./client.ts";
+import type { Db, PrismaClient } from "./client.ts";
 import { decodeCursor, encodeCursor } from "./order-cursor.ts";
-import { toDomain, toPersistence } from "./order-mapper.ts";
+import { toDomain } from "./order-mapper.ts";
+import { orderFromRow, SELECT_ORDER, type OrderRowWithItemsJson } from "./order-row.ts";
+import { OrderWrite } from "./order-write.ts";
+import { runStatement, SqlParams } from "./sql-statement.ts";
 
 export type TransitionOutcome = "APPLIED" | "LOST_RACE" | "NOT_FOUND";
 
@@ -21,56 +24,31 @@ export class InvalidCursor extends Error {
 }
 
 export const orderRepository = {
-  async create(db: Db, order: OrderState, newId: () => string): Promise<void> {
-    // Two plain INSERTs: a nested create() adds a read-back SELECT nobody uses (one round trip
-    // per order inside the order's transaction; see BENCHMARKS.md).
-    await db.order.createMany({
-      data: [
-        {
-          id: order.id,
-          userId: order.userId,
-          storeId: order.storeId,
-          orderNumber: order.orderNumber,
-          createdAt: order.createdAt,
-          ...toPersistence(order),
-        },
-      ],
-    });
-    await db.orderItem.createMany({
-      data: order.items.map((item) => ({
-        id: newId(),
-        orderId: order.id,
-        productId: item.productId,
-        productName: item.productName,
-        unitPrice: item.unitPrice,
-        quantity: item.quantity,
-      })),
-    });
+  /** A new order and its items, in one statement (use OrderWrite to add audit, outbox and more). */
+  async create(prisma: PrismaClient, order: OrderState): Promise<void> {
+    await new OrderWrite().insertOrder(order).run(prisma.$pool);
   },
 
-  async findById(db: Db, id: string): Promise<OrderState | null> {
-    const row = await db.order.findUnique({ where: { id }, include: { items: true } });
-    return row ? toDomain(row) : null;
+  /** The order with its items, in one query. */
+  async findById(prisma: PrismaClient, id: string): Promise<OrderState | null> {
+    const params = new SqlParams();
+    const rows = await runStatement<OrderRowWithItemsJson>(prisma.$pool, `${SELECT_ORDER} WHERE o.id = ${params.add(id, "uuid")}`, params);
+    return rows[0] ? orderFromRow(rows[0]) : null;
   },
 
   /** The order if it exists and the viewer may see it; null otherwise (API answers 404 either way). */
-  async findForViewer(db: Db, id: string, viewer: Actor): Promise<OrderState | null> {
-    const order = await orderRepository.findById(db, id);
+  async findForViewer(prisma: PrismaClient, id: string, viewer: Actor): Promise<OrderState | null> {
+    const order = await orderRepository.findById(prisma, id);
     return order && canView(viewer, order) ? order : null;
   },
 
   /**
    * One conditional write on id + expected status + expected version: of two racers
-   * from the same state exactly one gets APPLIED.
+   * from the same state exactly one gets APPLIED (saveTransition adds audit and outbox).
    */
-  async transition(db: Db, previous: OrderState, next: OrderState): Promise<TransitionOutcome> {
-    const { count } = await db.order.updateMany({
-      where: { id: previous.id, status: previous.status, version: previous.version },
-      data: toPersistence(next),
-    });
-    if (count === 1) return "APPLIED";
-    const exists = await db.order.count({ where: { id: previous.id } });
-    return exists ? "LOST_RACE" : "NOT_FOUND";
+  async transition(prisma: PrismaClient, previous: OrderState, next: OrderState): Promise<TransitionOutcome> {
+    const { passed, orderFound } = await new OrderWrite().transition(previous, next).run(prisma.$pool);
+    return passed ? "APPLIED" : orderFound ? "LOST_RACE" : "NOT_FOUND";
   },
 
   async list(db: Db, query: OrderListQuery): Promise<{ items: OrderState[]; nextCursor: string | null }> {

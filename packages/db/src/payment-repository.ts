@@ -1,4 +1,5 @@
-import type { Db } from "./client.ts";
+import type { Db, PrismaClient } from "./client.ts";
+import { runStatement, SqlParams } from "./sql-statement.ts";
 
 export type PaymentStatus = "REQUESTED" | "PAID" | "FAILED" | "CANCELLED" | "REFUNDED";
 
@@ -28,8 +29,16 @@ export const paymentRepository = {
     return row as Payment;
   },
 
-  async findById(db: Db, id: string): Promise<Payment | null> {
-    return (await db.payment.findUnique({ where: { id } })) as Payment | null;
+  /** One query on the pool (the webhook reads it on every call). */
+  async findById(prisma: PrismaClient, id: string): Promise<Payment | null> {
+    const params = new SqlParams();
+    const rows = await runStatement<Payment>(
+      prisma.$pool,
+      `SELECT id, order_id AS "orderId", amount, status, pg_transaction_id AS "pgTransactionId", refund_id AS "refundId",
+         created_at AS "createdAt", updated_at AS "updatedAt" FROM p_payment WHERE id = ${params.add(id, "uuid")}`,
+      params,
+    );
+    return rows[0] ?? null;
   },
 
   /** Conditional status change: true only for the caller that moved it from one of `from`. */

@@ -1,4 +1,5 @@
-import type { Db } from "./client.ts";
+import type { Db, PrismaClient } from "./client.ts";
+import { runStatement, SqlParams } from "./sql-statement.ts";
 
 export type Product = {
   id: string;
@@ -16,11 +17,14 @@ export const productRepository = {
     });
   },
 
-  async findMany(db: Db, ids: string[]): Promise<Product[]> {
-    return db.product.findMany({
-      where: { id: { in: ids } },
-      select: { id: true, storeId: true, name: true, price: true, onHand: true },
-    });
+  /** The catalog entries of an order's lines, in one query on the pool (hot path of POST /orders). */
+  async findMany(prisma: PrismaClient, ids: string[]): Promise<Product[]> {
+    const params = new SqlParams();
+    return runStatement<Product>(
+      prisma.$pool,
+      `SELECT id, store_id AS "storeId", name, price, on_hand AS "onHand" FROM p_product WHERE id = ANY(${params.add(ids, "uuid[]")})`,
+      params,
+    );
   },
 
   /**

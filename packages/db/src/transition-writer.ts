@@ -1,18 +1,21 @@
 import type { TransitionResult } from "@order-flow/domain";
-import type { Db } from "./client.ts";
-import { auditRepository } from "./audit-repository.ts";
-import { orderRepository, type TransitionOutcome } from "./order-repository.ts";
-import { outboxRepository } from "./outbox-repository.ts";
+import type { PrismaClient } from "./client.ts";
+import type { TransitionOutcome } from "./order-repository.ts";
+import { OrderWrite } from "./order-write.ts";
 
 /**
- * Writes one aggregate transition in the caller's transaction: the conditional order
- * update, its audit entries and its events in the outbox. Nothing is written unless the
- * conditional update wins, so a change never lands without its audit and events.
+ * Writes one aggregate transition as one statement: the conditional order update, its
+ * audit entries and its events in the outbox, plus whatever `also` adds. Nothing is
+ * written unless the conditional update wins, so a change never lands without its audit
+ * and events.
  */
-export async function saveTransition(db: Db, result: TransitionResult): Promise<TransitionOutcome> {
-  const outcome = await orderRepository.transition(db, result.previous, result.order);
-  if (outcome !== "APPLIED") return outcome;
-  await auditRepository.append(db, result.audit);
-  await outboxRepository.add(db, result.events);
-  return outcome;
+export async function saveTransition(
+  prisma: PrismaClient,
+  result: TransitionResult,
+  also?: (write: OrderWrite) => void,
+): Promise<TransitionOutcome> {
+  const write = new OrderWrite().transition(result.previous, result.order).audit(result.audit).events(result.events);
+  also?.(write);
+  const { passed, orderFound } = await write.run(prisma.$pool);
+  return passed ? "APPLIED" : orderFound ? "LOST_RACE" : "NOT_FOUND";
 }

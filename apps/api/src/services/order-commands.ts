@@ -13,14 +13,11 @@ import {
   type TransitionResult,
 } from "@order-flow/domain";
 import {
-  auditRepository,
+  OrderWrite,
   orderRepository,
-  outboxRepository,
-  paymentRepository,
   productRepository,
-  reservationLogRepository,
   saveTransition,
-  type Db,
+  type NewReservationLogRow,
   type PrismaClient,
 } from "@order-flow/db";
 import type { StockReservationService } from "@order-flow/stock";
@@ -67,7 +64,8 @@ export function orderCommands(deps: OrderCommandDeps) {
     actor: Actor,
     action: OrderAction,
     decide: (order: OrderState) => TransitionResult,
-    extraWrites?: (tx: Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0], result: TransitionResult) => Promise<void>,
+    /** more writes in the same statement, made only when the transition wins */
+    alsoWrite?: (write: OrderWrite, result: TransitionResult) => void,
     /** the order as the caller just read it: saves the first re-read (the write is conditional anyway) */
     justRead?: OrderState,
   ): Promise<TransitionResult> {
@@ -76,11 +74,7 @@ export function orderCommands(deps: OrderCommandDeps) {
       const order = attempt === 0 && justRead ? justRead : await visibleOrder(orderId, actor);
       assertRoleMay(actor, action);
       const result = decide(order);
-      const outcome = await deps.prisma.$transaction(async (tx) => {
-        const saved = await saveTransition(tx, result);
-        if (saved === "APPLIED" && extraWrites) await extraWrites(tx, result);
-        return saved;
-      });
+      const outcome = await saveTransition(deps.prisma, result, alsoWrite && ((write) => alsoWrite(write, result)));
       if (outcome === "APPLIED") {
         deps.metrics?.recordTransition(result.previous.status, result.order.status);
         return result;
@@ -152,9 +146,7 @@ export function orderCommands(deps: OrderCommandDeps) {
             reason: `Out of stock: product ${reservation.productId} has ${reservation.available} available, ${reservation.requested} requested`,
           });
       try {
-        await persistNewOrder(next.order, [...created.audit, ...next.audit], [...created.events, ...next.events], async (tx) => {
-          if (logRow) await reservationLogRepository.insertReserved(tx, logRow);
-        });
+        await persistNewOrder(next.order, [...created.audit, ...next.audit], [...created.events, ...next.events], logRow);
       } catch (err) {
         // The hold must not outlive a failed write; if this process dies here instead,
         // the reservation sweep finds a hold with no log row and no paid order and releases it.
@@ -185,9 +177,7 @@ export function orderCommands(deps: OrderCommandDeps) {
         actor,
         "requestPayment",
         (order) => Order.requestPayment(order, ctx(actor), { paymentId }),
-        async (tx, r) => {
-          await paymentRepository.create(tx, { id: paymentId, orderId, amount: r.order.totalAmount, now: r.order.updatedAt });
-        },
+        (write, r) => write.insertPayment({ id: paymentId, orderId, amount: r.order.totalAmount, now: r.order.updatedAt }),
         current,
       );
       return { order: result.order, paymentId };
@@ -230,25 +220,23 @@ export function orderCommands(deps: OrderCommandDeps) {
     },
   };
 
-  /** Order + items + audit + outbox (+ the reservation log row) in one transaction. */
+  /** Order + items + audit + outbox (+ the reservation log row) in one statement. */
   async function persistNewOrder(
     order: OrderState,
     audit: TransitionResult["audit"],
     events: TransitionResult["events"],
-    alsoWrite: (tx: Db) => Promise<void>,
+    logRow: NewReservationLogRow | null | undefined,
   ) {
     for (let attempt = 0; ; attempt++) {
       try {
-        await deps.prisma.$transaction(async (tx) => {
-          await orderRepository.create(tx, order, randomUUID);
-          await auditRepository.append(tx, audit);
-          await outboxRepository.add(tx, events);
-          await alsoWrite(tx);
-        });
+        const write = new OrderWrite().insertOrder(order).audit(audit).events(events);
+        if (logRow) write.insertReservationLog(logRow);
+        await write.run(deps.prisma.$pool);
         return;
       } catch (err) {
         // Order numbers are random; on the rare collision draw another.
-        const collided = (err as { code?: string; meta?: { target?: unknown } }).code === "P2002";
+        const e = err as { code?: string; constraint?: string };
+        const collided = e.code === "23505" && e.constraint === "p_order_order_number_key";
         if (!collided || attempt >= 3) throw err;
         order.orderNumber = generateOrderNumber(order.createdAt, randomBytes(8));
       }

@@ -1,14 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Order, SYSTEM_ACTOR, type DomainEvent, type OrderState, type TransitionResult } from "@order-flow/domain";
-import {
-  orderRepository,
-  outboxRepository,
-  paymentRepository,
-  saveTransition,
-  webhookEventRepository,
-  type Db,
-  type PrismaClient,
-} from "@order-flow/db";
+import { OrderWrite, orderRepository, paymentRepository, type PrismaClient, type WebhookEventRecord } from "@order-flow/db";
 import { makeStrayPaymentRefund, type StrayRefundReason } from "@order-flow/queues";
 import { z } from "zod";
 import type { OrderMetricsHook } from "../metrics.ts";
@@ -42,7 +34,7 @@ class LostRace extends Error {}
 
 /**
  * Accepts a verified PG webhook. The deadline is judged here, at acceptance: the
- * dedupe record and the order's move to PAYMENT_COMPLETED commit in one transaction
+ * dedupe record and the order's move to PAYMENT_COMPLETED commit in one statement
  * before the endpoint answers 200, so a PAID answered before expiresAt always beats
  * the timeout (both are conditional writes on the order's version).
  */
@@ -56,8 +48,8 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
     REFUND_DUPLICATE_CAPTURE: "NOT_CURRENT_PAYMENT",
   };
 
-  /** Queues the refund of captured money that will not pay for the order, in the accepting transaction. */
-  async function strayRefund(tx: Db, order: OrderState, body: WebhookBody, outcome: WebhookOutcome, now: Date) {
+  /** The refund of captured money that will not pay for the order, queued with the accepting write. */
+  function strayRefund(order: OrderState, body: WebhookBody, outcome: WebhookOutcome, now: Date): DomainEvent {
     const job = makeStrayPaymentRefund({
       eventId: randomUUID(),
       orderId: order.id,
@@ -67,99 +59,106 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
       pgTransactionId: body.pgTransactionId,
       now,
     });
-    await outboxRepository.add(tx, [job as unknown as DomainEvent]);
+    return job as unknown as DomainEvent;
   }
 
   async function attempt(body: WebhookBody, raw: unknown): Promise<WebhookOutcome> {
     const now = clock();
-    const applied: { from: string; to: string }[] = [];
-    const save = async (tx: Db, result: TransitionResult) => {
-      const outcome = await saveTransition(tx, result);
-      if (outcome === "APPLIED") applied.push({ from: result.previous.status, to: result.order.status });
-      return outcome;
+    const pool = deps.prisma.$pool;
+    const [payment, order] = await Promise.all([
+      UUID.test(body.paymentId) ? paymentRepository.findById(deps.prisma, body.paymentId) : null,
+      UUID.test(body.orderId) ? orderRepository.findById(deps.prisma, body.orderId) : null,
+    ]);
+    const known = payment !== null && order !== null && payment.orderId === order.id;
+    const record = (outcome: WebhookOutcome): WebhookEventRecord => ({
+      eventId: body.eventId,
+      paymentId: body.paymentId,
+      orderId: body.orderId,
+      status: body.status,
+      amount: body.amount,
+      outcome,
+      receivedAt: now,
+      payload: raw,
+    });
+    /** Records the event (and whatever `also` adds) only if its id was never seen. */
+    const recordOnce = async (outcome: WebhookOutcome, also?: (write: OrderWrite) => void) => {
+      const write = new OrderWrite().recordWebhookEvent(record(outcome));
+      also?.(write);
+      return (await write.run(pool)).passed ? outcome : "DUPLICATE";
     };
-    const outcome = await deps.prisma.$transaction(async (tx) => {
-      const payment = UUID.test(body.paymentId) ? await paymentRepository.findById(tx, body.paymentId) : null;
-      const order = UUID.test(body.orderId) ? await orderRepository.findById(tx, body.orderId) : null;
-      const known = payment !== null && order !== null && payment.orderId === order.id;
-      const record = async (outcome: WebhookOutcome) => {
-        const first = await webhookEventRepository.recordOnce(tx, {
-          eventId: body.eventId,
-          paymentId: body.paymentId,
-          orderId: body.orderId,
-          status: body.status,
-          amount: body.amount,
-          outcome,
-          receivedAt: now,
-          payload: raw,
-        });
-        return first;
-      };
-      if (!known) return (await record("UNKNOWN")) ? "UNKNOWN" : "DUPLICATE";
-
-      if (body.status === "FAILED") {
-        if (order.status !== "PAYMENT_PENDING" || order.paymentId !== body.paymentId) {
-          return (await record("IGNORED")) ? "IGNORED" : "DUPLICATE";
-        }
-        if (!(await record("PAYMENT_FAILED"))) return "DUPLICATE";
-        const result = Order.failPayment(order, { actor: SYSTEM_ACTOR, now, newId: randomUUID }, {
-          paymentId: body.paymentId,
-          reason: body.failureReason ?? "Payment declined by the payment gateway",
-        });
-        if ((await save(tx, result)) !== "APPLIED") throw new LostRace();
-        await paymentRepository.changeStatus(tx, body.paymentId, ["REQUESTED"], "FAILED", {
-          pgTransactionId: body.pgTransactionId,
-          now,
-        });
-        return "PAYMENT_FAILED";
-      }
-
-      // PAID: money was captured. Either it completes the order, or it goes back.
-      const firstCapture = payment.status === "REQUESTED";
-      const verdict = Order.checkPaidPayment(order, { paymentId: body.paymentId, amount: body.amount });
-      const inTime = now.getTime() < order.expiresAt.getTime();
-      let outcome: WebhookOutcome;
-      if (!firstCapture) outcome = "REFUND_DUPLICATE_CAPTURE";
-      else if (verdict.kind === "refund") {
-        outcome = verdict.why === "NOT_CURRENT_PAYMENT" ? "REFUND_NOT_CURRENT_PAYMENT" : "REFUND_LATE_PAYMENT";
-      } else if (!inTime) outcome = "REFUND_LATE_PAYMENT";
-      else if (verdict.kind === "amountMismatch") outcome = "REFUND_AMOUNT_MISMATCH";
-      else outcome = "PAYMENT_COMPLETED";
-      if (!(await record(outcome))) return "DUPLICATE";
-
-      const ctx = { actor: SYSTEM_ACTOR, now, newId: randomUUID };
-      if (outcome === "PAYMENT_COMPLETED") {
-        const result = Order.completePayment(order, ctx, {
-          paymentId: body.paymentId,
-          amount: body.amount,
-          pgTransactionId: body.pgTransactionId,
-        });
-        if ((await save(tx, result)) !== "APPLIED") throw new LostRace();
-        await paymentRepository.changeStatus(tx, body.paymentId, ["REQUESTED"], "PAID", {
-          pgTransactionId: body.pgTransactionId,
-          now,
-        });
+    /**
+     * The event's record, the order's transition and `also`, all or nothing. Not applied
+     * although the order was as read: the event was recorded before (a replay). Otherwise
+     * the order moved under us (a timeout or cancel committed first): judge again.
+     */
+    const transitionOnce = async (outcome: WebhookOutcome, result: TransitionResult, also: (write: OrderWrite) => void) => {
+      const write = new OrderWrite()
+        .transition(result.previous, result.order, { onlyWithWebhookRecord: record(outcome) })
+        .audit(result.audit)
+        .events(result.events);
+      also(write);
+      const { passed, orderWasCurrent } = await write.run(pool);
+      if (passed) {
+        deps.metrics?.recordTransition(result.previous.status, result.order.status);
         return outcome;
       }
+      if (orderWasCurrent) return "DUPLICATE";
+      throw new LostRace();
+    };
+    if (!known) return recordOnce("UNKNOWN");
+
+    const ctx = { actor: SYSTEM_ACTOR, now, newId: randomUUID };
+    if (body.status === "FAILED") {
+      if (order.status !== "PAYMENT_PENDING" || order.paymentId !== body.paymentId) return recordOnce("IGNORED");
+      const result = Order.failPayment(order, ctx, {
+        paymentId: body.paymentId,
+        reason: body.failureReason ?? "Payment declined by the payment gateway",
+      });
+      return transitionOnce("PAYMENT_FAILED", result, (write) =>
+        write.changePaymentStatus({ id: body.paymentId, from: ["REQUESTED"], to: "FAILED", pgTransactionId: body.pgTransactionId, now }),
+      );
+    }
+
+    // PAID: money was captured. Either it completes the order, or it goes back.
+    const firstCapture = payment.status === "REQUESTED";
+    const verdict = Order.checkPaidPayment(order, { paymentId: body.paymentId, amount: body.amount });
+    const inTime = now.getTime() < order.expiresAt.getTime();
+    let outcome: WebhookOutcome;
+    if (!firstCapture) outcome = "REFUND_DUPLICATE_CAPTURE";
+    else if (verdict.kind === "refund") {
+      outcome = verdict.why === "NOT_CURRENT_PAYMENT" ? "REFUND_NOT_CURRENT_PAYMENT" : "REFUND_LATE_PAYMENT";
+    } else if (!inTime) outcome = "REFUND_LATE_PAYMENT";
+    else if (verdict.kind === "amountMismatch") outcome = "REFUND_AMOUNT_MISMATCH";
+    else outcome = "PAYMENT_COMPLETED";
+
+    const captured = (write: OrderWrite) => {
       if (firstCapture) {
-        await paymentRepository.changeStatus(tx, body.paymentId, ["REQUESTED"], "PAID", {
-          pgTransactionId: body.pgTransactionId,
-          now,
-        });
+        write.changePaymentStatus({ id: body.paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: body.pgTransactionId, now });
       }
-      if (outcome === "REFUND_AMOUNT_MISMATCH") {
-        const result = Order.failPayment(order, ctx, {
-          paymentId: body.paymentId,
-          reason: `Paid amount ${body.amount} differs from the order total ${order.totalAmount}; refunded`,
-        });
-        if ((await save(tx, result)) !== "APPLIED") throw new LostRace();
-      }
-      await strayRefund(tx, order, body, outcome, now);
-      return outcome;
+    };
+    if (outcome === "PAYMENT_COMPLETED") {
+      const result = Order.completePayment(order, ctx, {
+        paymentId: body.paymentId,
+        amount: body.amount,
+        pgTransactionId: body.pgTransactionId,
+      });
+      return transitionOnce(outcome, result, captured);
+    }
+    const refund = strayRefund(order, body, outcome, now);
+    if (outcome === "REFUND_AMOUNT_MISMATCH") {
+      const result = Order.failPayment(order, ctx, {
+        paymentId: body.paymentId,
+        reason: `Paid amount ${body.amount} differs from the order total ${order.totalAmount}; refunded`,
+      });
+      return transitionOnce(outcome, result, (write) => {
+        captured(write);
+        write.events([refund]);
+      });
+    }
+    return recordOnce(outcome, (write) => {
+      captured(write);
+      write.events([refund]);
     });
-    // Counted only once committed: a rolled-back transaction changed nothing.
-    for (const t of applied) deps.metrics?.recordTransition(t.from, t.to);
-    return outcome;
   }
 
   return {

@@ -1,4 +1,4 @@
-import { auditRepository, orderRepository } from "@order-flow/db";
+import { orderRepository } from "@order-flow/db";
 import { Order } from "@order-flow/domain";
 import { deterministicUuid } from "../deterministic-id.ts";
 import type { Handler } from "../handler.ts";
@@ -21,8 +21,8 @@ export const handleOrderConfirmed: Handler<"OrderConfirmed"> = async (event, ctx
       ? null
       : {
           result: Order.startPreparing(o, systemContext(now)),
-          alsoWrite: (tx) =>
-            auditRepository.append(tx, [
+          alsoWrite: (write) =>
+            write.audit([
               {
                 eventId: deterministicUuid(`store-notified:${event.eventId}`),
                 orderId: o.id,

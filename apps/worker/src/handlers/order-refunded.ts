@@ -1,4 +1,4 @@
-import { orderRepository, paymentRepository } from "@order-flow/db";
+import { orderRepository } from "@order-flow/db";
 import { Order } from "@order-flow/domain";
 import type { Handler } from "../handler.ts";
 import { transitionOrder } from "../order-transition.ts";
@@ -40,7 +40,7 @@ export const handleOrderRefunded: Handler<"OrderRefunded"> = async (event, ctx) 
       ? null
       : {
           result: Order.completeRefund(o, systemContext(now), { refundId }),
-          alsoWrite: (tx) => paymentRepository.changeStatus(tx, paymentId, ["PAID"], "REFUNDED", { refundId, now }),
+          alsoWrite: (write) => write.changePaymentStatus({ id: paymentId, from: ["PAID"], to: "REFUNDED", refundId, now }),
         },
   );
   ctx.metrics.inc("payments_refunded_total", { kind: "REFUND_COMPLETED" });

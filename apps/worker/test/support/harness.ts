@@ -3,10 +3,9 @@ import { createLogger } from "@order-flow/config";
 import {
   auditRepository,
   orderRepository,
-  outboxRepository,
-  paymentRepository,
   productRepository,
   saveTransition,
+  OrderWrite,
   type PrismaClient,
 } from "@order-flow/db";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
@@ -120,13 +119,9 @@ export async function placeOrder(
     { actor: customer, now, newId: randomUUID },
   );
   const reserved = Order.reserveStock(created.order, ctx(), { reservationId: held.reservationId, expiresAt: held.expiresAt });
-  await h.db.prisma.$transaction(async (tx) => {
-    await orderRepository.create(tx, created.order, randomUUID);
-    await auditRepository.append(tx, created.audit);
-    await outboxRepository.add(tx, created.events);
-    const outcome = await saveTransition(tx, reserved);
-    if (outcome !== "APPLIED") throw new Error(outcome);
-  });
+  await new OrderWrite().insertOrder(created.order).audit(created.audit).events(created.events).run(h.db.prisma.$pool);
+  const outcome = await saveTransition(h.db.prisma, reserved);
+  if (outcome !== "APPLIED") throw new Error(outcome);
   return { order: reserved.order, storeId, productId };
 }
 
@@ -135,16 +130,13 @@ export async function act(
   prisma: PrismaClient,
   orderId: string,
   action: (order: OrderState) => TransitionResult,
-  alsoWrite?: (tx: Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0]) => Promise<unknown>,
+  alsoWrite?: (write: OrderWrite) => void,
 ): Promise<OrderState> {
   const order = await orderRepository.findById(prisma, orderId);
   if (!order) throw new Error("no order");
   const result = action(order);
-  await prisma.$transaction(async (tx) => {
-    const outcome = await saveTransition(tx, result);
-    if (outcome !== "APPLIED") throw new Error(outcome);
-    if (alsoWrite) await alsoWrite(tx);
-  });
+  const outcome = await saveTransition(prisma, result, alsoWrite);
+  if (outcome !== "APPLIED") throw new Error(outcome);
   return result.order;
 }
 
@@ -157,13 +149,14 @@ export async function pay(h: Harness, orderId: string): Promise<string> {
     h.db.prisma,
     orderId,
     (o) => Order.requestPayment(o, ctx(customerOf(o)), { paymentId }),
-    (tx) => paymentRepository.create(tx, { id: paymentId, orderId, amount: current.totalAmount, now: new Date() }),
+    (write) => write.insertPayment({ id: paymentId, orderId, amount: current.totalAmount, now: new Date() }),
   );
   await act(
     h.db.prisma,
     orderId,
     (o) => Order.completePayment(o, ctx(), { paymentId, amount: order.totalAmount, pgTransactionId: `pg-${paymentId}` }),
-    (tx) => paymentRepository.changeStatus(tx, paymentId, ["REQUESTED"], "PAID", { pgTransactionId: `pg-${paymentId}`, now: new Date() }),
+    (write) =>
+      write.changePaymentStatus({ id: paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: `pg-${paymentId}`, now: new Date() }),
   );
   return paymentId;
 }

@@ -1,0 +1,227 @@
+import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
+import type pg from "pg";
+import { OUTBOX_CHANNEL } from "./outbox-repository.ts";
+import type { PaymentStatus } from "./payment-repository.ts";
+import type { NewReservationLogRow } from "./reservation-log-repository.ts";
+import { runStatement, SqlParams } from "./sql-statement.ts";
+
+export type NewPayment = { id: string; orderId: string; amount: number; now: Date };
+
+export type PaymentChange = {
+  id: string;
+  from: PaymentStatus[];
+  to: PaymentStatus;
+  pgTransactionId?: string | null;
+  refundId?: string | null;
+  now: Date;
+};
+
+export type WebhookEventRecord = {
+  eventId: string;
+  paymentId: string | null;
+  orderId: string | null;
+  status: string;
+  amount: number | null;
+  outcome: string;
+  receivedAt: Date;
+  payload: unknown;
+};
+
+export type OrderWriteResult = {
+  /** the gate (conditional order update or first webhook record) passed, so everything was written */
+  passed: boolean;
+  /** for a conditional update that did not pass: whether the order exists at all */
+  orderFound: boolean;
+  /** with a webhook record: the order was still at the expected version (so the record was a replay) */
+  orderWasCurrent: boolean;
+};
+
+/**
+ * One order change as ONE statement (data-modifying CTEs), so it is atomic without
+ * BEGIN/COMMIT round trips and costs one round trip in all. An optional gate (the
+ * conditional order update, or the first record of a webhook event) decides whether the
+ * other parts write anything: a change never lands without its audit and outbox rows.
+ */
+export class OrderWrite {
+  readonly #p = new SqlParams();
+  readonly #ctes: string[] = [];
+  readonly #audit: AuditRecord[] = [];
+  readonly #events: DomainEvent[] = [];
+  #availableAt: Date | null = null;
+  #gate: string | null = null;
+  #orderId: string | null = null;
+  readonly #extraResults: string[] = [];
+
+  /**
+   * The conditional write on id + expected status + version; becomes the gate. With
+   * `onlyWithWebhookRecord`, the order row is first locked at that version, the event is
+   * recorded, and the update runs only if the record was new: a replayed event changes
+   * nothing, and twins of one event serialize on the record's unique key.
+   */
+  transition(previous: OrderState, next: OrderState, options: { onlyWithWebhookRecord?: WebhookEventRecord } = {}): this {
+    const p = this.#p;
+    const id = p.add(previous.id, "uuid");
+    this.#orderId = id;
+    const expected = `id = ${id} AND status = ${p.add(previous.status)} AND version = ${p.add(previous.version)}`;
+    let where = expected;
+    if (options.onlyWithWebhookRecord) {
+      this.#cte("locked", `SELECT id FROM p_order WHERE ${expected} FOR UPDATE`);
+      this.#gate = "locked";
+      this.recordWebhookEvent(options.onlyWithWebhookRecord);
+      where = `id = ${id} AND EXISTS (SELECT 1 FROM webhook_event)`;
+      this.#extraResults.push("EXISTS (SELECT 1 FROM locked) AS locked");
+    }
+    this.#cte(
+      "upd",
+      `UPDATE p_order SET status = ${p.add(next.status)}, total_amount = ${p.add(next.totalAmount)},
+         reservation_id = ${p.add(next.reservationId)}, payment_id = ${p.add(next.paymentId, "uuid")},
+         expires_at = ${p.add(next.expiresAt)}, confirmed_at = ${p.add(next.confirmedAt, "timestamptz")},
+         cancelled_at = ${p.add(next.cancelledAt, "timestamptz")}, failure_reason = ${p.add(next.failureReason)},
+         refund_id = ${p.add(next.refundId)}, version = ${p.add(next.version)}, updated_at = ${p.add(next.updatedAt)}
+       WHERE ${where}
+       RETURNING id`,
+    );
+    this.#gate = "upd";
+    return this;
+  }
+
+  /** A new order with its items (unconditional). */
+  insertOrder(order: OrderState): this {
+    const p = this.#p;
+    const id = p.add(order.id, "uuid");
+    this.#cte(
+      "new_order",
+      `INSERT INTO p_order (id, user_id, store_id, order_number, status, total_amount, reservation_id, payment_id,
+         expires_at, confirmed_at, cancelled_at, failure_reason, refund_id, version, created_at, updated_at)
+       VALUES (${id}, ${p.add(order.userId, "uuid")}, ${p.add(order.storeId, "uuid")}, ${p.add(order.orderNumber)},
+         ${p.add(order.status)}, ${p.add(order.totalAmount)}, ${p.add(order.reservationId)}, ${p.add(order.paymentId, "uuid")},
+         ${p.add(order.expiresAt)}, ${p.add(order.confirmedAt, "timestamptz")}, ${p.add(order.cancelledAt, "timestamptz")},
+         ${p.add(order.failureReason)}, ${p.add(order.refundId)}, ${p.add(order.version)}, ${p.add(order.createdAt)},
+         ${p.add(order.updatedAt)})`,
+    );
+    this.#cte(
+      "new_items",
+      `INSERT INTO p_order_item (id, order_id, product_id, product_name, unit_price, quantity)
+       SELECT gen_random_uuid(), ${id}, x."productId", x."productName", x."unitPrice", x.quantity
+       FROM jsonb_to_recordset(${p.json(order.items)})
+         AS x("productId" uuid, "productName" text, "unitPrice" int, quantity int)`,
+    );
+    return this;
+  }
+
+  /** Records a PG webhook event once; it is the gate unless a transition already is. */
+  recordWebhookEvent(record: WebhookEventRecord): this {
+    const p = this.#p;
+    this.#cte(
+      "webhook_event",
+      `INSERT INTO p_payment_webhook_event (event_id, payment_id, order_id, status, amount, outcome, received_at, payload)
+       SELECT ${p.add(record.eventId)}, ${p.add(record.paymentId)}, ${p.add(record.orderId)}, ${p.add(record.status)},
+         ${p.add(record.amount, "int")}, ${p.add(record.outcome)}, ${p.add(record.receivedAt, "timestamptz")}, ${p.json(record.payload ?? null)}
+       ${this.#where()}
+       ON CONFLICT DO NOTHING RETURNING 1`,
+    );
+    this.#gate ??= "webhook_event";
+    return this;
+  }
+
+  /** Audit entries, written after the transition's own in one INSERT (their seq keeps this order). */
+  audit(records: AuditRecord[]): this {
+    this.#audit.push(...records);
+    return this;
+  }
+
+  /** Outbox rows (the relay is woken when the statement commits). */
+  events(events: DomainEvent[], options: { availableAt?: Date } = {}): this {
+    this.#events.push(...events);
+    if (options.availableAt) this.#availableAt = options.availableAt;
+    return this;
+  }
+
+  insertPayment(payment: NewPayment): this {
+    const p = this.#p;
+    this.#cte(
+      "new_payment",
+      `INSERT INTO p_payment (id, order_id, amount, status, created_at, updated_at)
+       SELECT ${p.add(payment.id, "uuid")}, ${p.add(payment.orderId, "uuid")}, ${p.add(payment.amount, "int")}, 'REQUESTED',
+         ${p.add(payment.now, "timestamptz")}, ${p.add(payment.now, "timestamptz")}
+       ${this.#where()}`,
+    );
+    return this;
+  }
+
+  /** Conditional payment status change (only from one of `from`). */
+  changePaymentStatus(change: PaymentChange): this {
+    const p = this.#p;
+    const sets = [`status = ${p.add(change.to)}`, `updated_at = ${p.add(change.now, "timestamptz")}`];
+    if (change.pgTransactionId !== undefined) sets.push(`pg_transaction_id = ${p.add(change.pgTransactionId)}`);
+    if (change.refundId !== undefined) sets.push(`refund_id = ${p.add(change.refundId)}`);
+    const gate = this.#gate ? ` AND EXISTS (SELECT 1 FROM ${this.#gate})` : "";
+    this.#cte(
+      `payment_change_${this.#ctes.length}`,
+      `UPDATE p_payment SET ${sets.join(", ")}
+       WHERE id = ${p.add(change.id, "uuid")} AND status = ANY(${p.add(change.from, "text[]")})${gate}`,
+    );
+    return this;
+  }
+
+  /** The durable RESERVED copy of a Redis hold. */
+  insertReservationLog(row: NewReservationLogRow): this {
+    const p = this.#p;
+    this.#cte(
+      "reservation_log",
+      `INSERT INTO p_stock_reservation_log (id, reservation_id, order_id, store_id, products, status, expires_at, created_at, updated_at)
+       SELECT ${p.add(row.id, "uuid")}, ${p.add(row.reservationId)}, ${p.add(row.orderId, "uuid")}, ${p.add(row.storeId, "uuid")},
+         ${p.json(row.products)}, 'RESERVED', ${p.add(row.expiresAt, "timestamptz")}, ${p.add(row.createdAt, "timestamptz")},
+         ${p.add(row.createdAt, "timestamptz")}
+       ${this.#where()}`,
+    );
+    return this;
+  }
+
+  async run(pool: pg.Pool): Promise<OrderWriteResult> {
+    const p = this.#p;
+    if (this.#audit.length > 0) {
+      this.#cte(
+        "audit",
+        `INSERT INTO p_order_audit (id, event_id, order_id, event_type, change_summary, actor_user_id, recorded_at, metadata)
+         SELECT x."eventId", x."eventId", x."orderId", x."eventType", x."changeSummary", x."actorUserId", x."recordedAt",
+           COALESCE(x.metadata, '{}')
+         FROM jsonb_to_recordset(${p.json(this.#audit)})
+           AS x("eventId" uuid, "orderId" uuid, "eventType" text, "changeSummary" text, "actorUserId" uuid,
+                "recordedAt" timestamptz, metadata jsonb)
+         ${this.#where()}
+         ON CONFLICT DO NOTHING`,
+      );
+    }
+    let notify = "";
+    if (this.#events.length > 0) {
+      const availableAt = p.add(this.#availableAt, "timestamptz");
+      this.#cte(
+        "outbox",
+        `INSERT INTO p_outbox_event (id, order_id, event_type, payload, available_at, created_at)
+         SELECT (e->>'eventId')::uuid, (e->>'orderId')::uuid, e->>'type', e,
+           COALESCE(${availableAt}, (e->>'occurredAt')::timestamptz), (e->>'occurredAt')::timestamptz
+         FROM jsonb_array_elements(${p.json(this.#events)}) AS e
+         ${this.#where()}
+         ON CONFLICT DO NOTHING`,
+      );
+      // NOTIFY is transactional: delivered at commit, never for a rolled-back write.
+      this.#cte("wake_relay", `SELECT pg_notify('${OUTBOX_CHANNEL}', '') ${this.#where()}`);
+      notify = ", (SELECT count(*) FROM wake_relay) AS woke";
+    }
+    const passed = this.#gate ? `EXISTS (SELECT 1 FROM ${this.#gate})` : "true";
+    const found = this.#orderId ? `EXISTS (SELECT 1 FROM p_order WHERE id = ${this.#orderId})` : "true";
+    const extra = this.#extraResults.map((r) => `, ${r}`).join("");
+    const text = `WITH ${this.#ctes.join(",\n")}\nSELECT ${passed} AS passed, ${found} AS found${notify}${extra}`;
+    const [row] = await runStatement<{ passed: boolean; found: boolean; locked?: boolean }>(pool, text, p);
+    return { passed: row?.passed === true, orderFound: row?.found === true, orderWasCurrent: row?.locked === true };
+  }
+
+  #cte(name: string, sql: string): void {
+    this.#ctes.push(`${name} AS (${sql})`);
+  }
+
+  #where(): string {
+    return this.#gate ? `WHERE EXISTS (SELECT 1 FROM ${this.#gate})` : "";
+  }
+}
