@@ -1,3 +1,4 @@
+import { webcrypto } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import { verify } from "hono/jwt";
 import { z } from "zod";
@@ -14,11 +15,23 @@ const claimsSchema = z
   })
   .refine((c) => c.role !== "store" || c.storeId !== undefined, { message: "store token without storeId" });
 
+const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+
+/** The secret imported once: hono/jwt would import a string secret again on every request. */
+function verificationKey(secret: string): Promise<webcrypto.CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = webcrypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 /** Verifies a bearer JWT (HS256) and returns its actor; anything missing, malformed or expired is 401. */
 export async function verifyBearerToken(token: string, secret: string): Promise<Actor> {
   let payload: unknown;
   try {
-    payload = await verify(token, secret, "HS256");
+    payload = await verify(token, await verificationKey(secret), "HS256");
   } catch {
     throw new ApiProblem("UNAUTHENTICATED", "The token is invalid or expired");
   }
