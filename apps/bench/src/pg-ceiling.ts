@@ -15,7 +15,7 @@
 import { randomUUID } from "node:crypto";
 import { createPrisma, OrderWrite, orderRepository, paymentRepository, type PrismaClient } from "@order-flow/db";
 import { Order, SYSTEM_ACTOR, type Actor, type OrderState } from "@order-flow/domain";
-import pg from "pg";
+import type pg from "pg";
 import type { World } from "./world.ts";
 
 async function tx(p: pg.Pool, body: (c: pg.PoolClient) => Promise<void>): Promise<void> {

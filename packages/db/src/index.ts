@@ -12,6 +12,7 @@ export {
 export { outboxRepository, OUTBOX_CHANNEL, type OutboxRow } from "./outbox-repository.ts";
 export { paymentRepository, type Payment, type PaymentStatus } from "./payment-repository.ts";
 export { productRepository, type Product } from "./product-repository.ts";
+export { inPgTransaction, type PgClient } from "./pg-transaction.ts";
 export { saveTransition } from "./transition-writer.ts";
 export { OrderWrite, type NewPayment, type PaymentChange, type WebhookEventRecord } from "./order-write.ts";
 export { webhookEventRepository } from "./webhook-event-repository.ts";

@@ -1,5 +1,6 @@
 import type { DomainEvent } from "@order-flow/domain";
 import type { Db, PrismaClient } from "./client.ts";
+import { inPgTransaction } from "./pg-transaction.ts";
 import type { Prisma } from "./generated/prisma/client.ts";
 
 export type OutboxRow = {
@@ -40,22 +41,22 @@ export const outboxRepository = {
     limit: number,
     publish: (rows: OutboxRow[]) => Promise<void>,
   ): Promise<number> {
-    return prisma.$transaction(
-      async (tx) => {
-        const rows = await tx.$queryRaw<
-          { id: string; event_type: string; payload: DomainEvent; available_at: Date }[]
-        >`SELECT id, event_type, payload, available_at FROM p_outbox_event
-            WHERE sent_at IS NULL ORDER BY created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-        if (rows.length === 0) return 0;
-        await publish(
-          rows.map((r) => ({ id: r.id, eventType: r.event_type, payload: r.payload, availableAt: r.available_at })),
-        );
-        const ids = rows.map((r) => r.id);
-        await tx.$executeRaw`UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY(${ids}::uuid[])`;
-        return rows.length;
-      },
-      { timeout: 30_000 },
-    );
+    return inPgTransaction(prisma.$pool, async (client) => {
+      const { rows } = await client.query<{ id: string; event_type: string; payload: DomainEvent; available_at: Date }>({
+        name: "outbox_relay_take",
+        text: `SELECT id, event_type, payload, available_at FROM p_outbox_event
+               WHERE sent_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        values: [limit],
+      });
+      if (rows.length === 0) return 0;
+      await publish(rows.map((r) => ({ id: r.id, eventType: r.event_type, payload: r.payload, availableAt: r.available_at })));
+      await client.query({
+        name: "outbox_relay_mark_sent",
+        text: `UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY($1::uuid[])`,
+        values: [rows.map((r) => r.id)],
+      });
+      return rows.length;
+    });
   },
 
   /**

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { PrismaClient } from "@order-flow/db";
+import { inPgTransaction, type PgClient, type PrismaClient } from "@order-flow/db";
 import { stockCommands, type RedisClient, type StockCommands } from "./commands.ts";
 import { globalKeys, newReservationId, normalizePrefix, storeKeys, storeOfReservation } from "./keys.ts";
 import { paidOrdersFromDatabase, type IsOrderPaid } from "./order-paid.ts";
@@ -202,15 +202,16 @@ export class RedisStockReservationService implements StockReservationService {
 
   /** RESERVED -> CONFIRMED and on_hand -= q, once: only the call that changes the row moves on_hand. */
   async #confirmInPg(reservationId: string): Promise<boolean> {
-    return this.#prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRawUnsafe<{ products: StockLine[] }[]>(
-        `UPDATE p_stock_reservation_log SET status = 'CONFIRMED', updated_at = now()
-         WHERE reservation_id = $1 AND status = 'RESERVED' RETURNING products`,
-        reservationId,
-      );
+    return inPgTransaction(this.#prisma.$pool, async (client) => {
+      const { rows } = await client.query<{ products: StockLine[] }>({
+        name: "stock_confirm_log",
+        text: `UPDATE p_stock_reservation_log SET status = 'CONFIRMED', updated_at = now()
+               WHERE reservation_id = $1 AND status = 'RESERVED' RETURNING products`,
+        values: [reservationId],
+      });
       const row = rows[0];
       if (!row) return false;
-      await adjustOnHand(tx, row.products, -1);
+      await adjustOnHand(client, row.products, -1);
       return true;
     });
   }
@@ -268,18 +269,18 @@ export class RedisStockReservationService implements StockReservationService {
       await this.#closeLog(reservationId, "RESERVED", target);
       return;
     }
-    await this.#prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRawUnsafe<{ status: LogStatus; products: StockLine[] }[]>(
+    await inPgTransaction(this.#prisma.$pool, async (client) => {
+      const { rows } = await client.query<{ status: LogStatus; products: StockLine[] }>(
         `SELECT status, products FROM p_stock_reservation_log WHERE reservation_id = $1 FOR UPDATE`,
-        reservationId,
+        [reservationId],
       );
       const row = rows[0];
       if (!row || (row.status !== "RESERVED" && row.status !== "CONFIRMED")) return;
-      await tx.$executeRawUnsafe(
+      await client.query(
         `UPDATE p_stock_reservation_log SET status = 'RELEASED', updated_at = now() WHERE reservation_id = $1`,
-        reservationId,
+        [reservationId],
       );
-      if (row.status === "CONFIRMED") await adjustOnHand(tx, row.products, +1);
+      if (row.status === "CONFIRMED") await adjustOnHand(client, row.products, +1);
     });
   }
 
@@ -550,17 +551,13 @@ export class RedisStockReservationService implements StockReservationService {
 }
 
 /** Moves on_hand for each line, in product id order so concurrent transactions lock alike. */
-async function adjustOnHand(
-  tx: Pick<PrismaClient, "$executeRawUnsafe">,
-  products: StockLine[],
-  sign: 1 | -1,
-): Promise<void> {
+async function adjustOnHand(client: PgClient, products: StockLine[], sign: 1 | -1): Promise<void> {
   const sorted = [...products].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
   for (const { productId, quantity } of sorted) {
-    await tx.$executeRawUnsafe(
-      `UPDATE p_product SET on_hand = on_hand + $2, updated_at = now() WHERE id = $1::uuid`,
-      productId,
-      sign * quantity,
-    );
+    await client.query({
+      name: "stock_adjust_on_hand",
+      text: `UPDATE p_product SET on_hand = on_hand + $2, updated_at = now() WHERE id = $1::uuid`,
+      values: [productId, sign * quantity],
+    });
   }
 }

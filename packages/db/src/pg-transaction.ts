@@ -1,0 +1,26 @@
+import type pg from "pg";
+
+/**
+ * BEGIN … COMMIT on one pooled connection, for the few multi-statement transactions on the
+ * hot path (Prisma's interactive transactions cost more CPU per statement than the query).
+ * Rolls back on any error; a connection whose rollback fails is discarded, not reused.
+ */
+export type PgClient = pg.PoolClient;
+
+export async function inPgTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await body(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
