@@ -285,21 +285,21 @@ export class RedisStockReservationService implements StockReservationService {
   }
 
   async #closeLog(reservationId: string, from: LogStatus, to: LogStatus): Promise<boolean> {
-    const changed = await this.#prisma.$executeRawUnsafe(
-      `UPDATE p_stock_reservation_log SET status = $3, updated_at = now()
-       WHERE reservation_id = $1 AND status = $2`,
-      reservationId,
-      from,
-      to,
-    );
-    return changed > 0;
+    const { rowCount } = await this.#prisma.$pool.query({
+      name: "stock_close_log",
+      text: `UPDATE p_stock_reservation_log SET status = $3, updated_at = now()
+             WHERE reservation_id = $1 AND status = $2`,
+      values: [reservationId, from, to],
+    });
+    return (rowCount ?? 0) > 0;
   }
 
   async #logRow(reservationId: string): Promise<{ status: LogStatus; products: StockLine[] } | undefined> {
-    const rows = await this.#prisma.$queryRawUnsafe<{ status: LogStatus; products: StockLine[] }[]>(
-      `SELECT status, products FROM p_stock_reservation_log WHERE reservation_id = $1`,
-      reservationId,
-    );
+    const { rows } = await this.#prisma.$pool.query<{ status: LogStatus; products: StockLine[] }>({
+      name: "stock_log_row",
+      text: `SELECT status, products FROM p_stock_reservation_log WHERE reservation_id = $1`,
+      values: [reservationId],
+    });
     return rows[0];
   }
 
