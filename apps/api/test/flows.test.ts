@@ -161,6 +161,32 @@ describe("the payment webhook", () => {
     expect((await auditTypes(order.id)).filter((t) => t.includes("REFUND"))).toHaveLength(0);
   });
 
+  it("applies one of eight twins of an event sent at once; the others are duplicates", async () => {
+    const { order } = await placed();
+    const payment = (await h.call("POST", `/orders/${order.id}/payment`, { token: h.tokens.customer })).body;
+    const input = { orderId: order.id, paymentId: payment.paymentId, status: "PAID" as const, amount: order.totalAmount, eventId: randomUUID() };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => sendWebhook(h, input)));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+    const outcomes = answers.map((a) => a.body.outcome as string).sort();
+    expect(outcomes).toEqual(["DUPLICATE", "DUPLICATE", "DUPLICATE", "DUPLICATE", "DUPLICATE", "DUPLICATE", "DUPLICATE", "PAYMENT_COMPLETED"]);
+    await h.waitForOrder(order.id, (o) => o.status === "PREPARING");
+    const types = await auditTypes(order.id);
+    expect(types.filter((t) => t === "PAYMENT_COMPLETED")).toHaveLength(1);
+    expect(types.filter((t) => t.includes("REFUND"))).toHaveLength(0);
+  });
+
+  it("takes one capture of a payment when two events capture it at once, and refunds the other", async () => {
+    const { order } = await placed();
+    const payment = (await h.call("POST", `/orders/${order.id}/payment`, { token: h.tokens.customer })).body;
+    const input = { orderId: order.id, paymentId: payment.paymentId, status: "PAID" as const, amount: order.totalAmount };
+    const answers = await Promise.all([sendWebhook(h, { ...input, eventId: randomUUID() }), sendWebhook(h, { ...input, eventId: randomUUID() })]);
+    expect(answers.map((a) => a.body.outcome as string).sort()).toEqual(["PAYMENT_COMPLETED", "REFUND_DUPLICATE_CAPTURE"]);
+    await h.waitForOrder(order.id, (o) => o.status === "PREPARING");
+    const types = await waitForAudit(order.id, (t) => t.some((x) => x.includes("REFUND")));
+    expect(types.filter((t) => t === "PAYMENT_COMPLETED")).toHaveLength(1);
+    expect(types.filter((t) => t.includes("REFUND"))).toHaveLength(1);
+  });
+
   it("ignores an unknown payment or order with 200", async () => {
     const res = await sendWebhook(h, { orderId: randomUUID(), paymentId: randomUUID(), status: "PAID", amount: 1 });
     expect(res.status).toBe(200);
