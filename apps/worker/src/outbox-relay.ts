@@ -122,7 +122,7 @@ export class OutboxRelay {
     } finally {
       clearTimeout(timer);
     }
-    // created_at is the event's occurredAt (outboxRepository.add), so it is read from the payload.
+    // created_at is the event's occurredAt (OrderWrite.events), so it is read from the payload.
     const published = Date.now();
     for (const jobs of byQueue.values()) {
       for (const job of jobs) {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { orderRepository, outboxRepository, paymentRepository } from "@order-flow/db";
+import { OrderWrite, orderRepository, paymentRepository } from "@order-flow/db";
 import { Order, makeOrderTimeoutEvent, type DomainEvent } from "@order-flow/domain";
 import { orderTimeoutJobId, type JobPayload, type StrayPaymentRefund } from "@order-flow/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -235,10 +235,10 @@ describe("worker flows (relay + handlers, real Redis and PostgreSQL)", () => {
       reason: "NOT_PENDING",
       pgTransactionId: "pg-late-1",
     };
-    await h.db.prisma.$transaction(async (tx) => {
-      await paymentRepository.changeStatus(tx, paymentId, ["REQUESTED"], "PAID", { pgTransactionId: "pg-late-1", now: new Date() });
-      await outboxRepository.add(tx, [stray as unknown as DomainEvent]);
-    });
+    await new OrderWrite()
+      .changePaymentStatus({ id: paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: "pg-late-1", now: new Date() })
+      .events([stray as unknown as DomainEvent])
+      .run(h.db.prisma.$pool);
 
     const payment = await eventually(() => paymentRepository.findById(h.db.prisma, paymentId), (p) => p?.status === "REFUNDED");
     expect(payment?.refundId).toMatch(/^rf_/);

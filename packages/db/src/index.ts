@@ -2,7 +2,6 @@ export { createPrisma, type PrismaClient, type Db, type Prisma } from "./client.
 export { auditRepository, type AuditEntryView } from "./audit-repository.ts";
 export { idempotencyRepository, type IdempotencyClaim } from "./idempotency-repository.ts";
 export { encodeCursor, decodeCursor, type OrderCursor } from "./order-cursor.ts";
-export { toDomain as orderToDomain } from "./order-mapper.ts";
 export {
   orderRepository,
   InvalidCursor,
@@ -15,6 +14,5 @@ export { productRepository, type Product } from "./product-repository.ts";
 export { inPgTransaction, type PgClient } from "./pg-transaction.ts";
 export { saveTransition } from "./transition-writer.ts";
 export { OrderWrite, type NewPayment, type PaymentChange, type WebhookEventRecord } from "./order-write.ts";
-export { webhookEventRepository } from "./webhook-event-repository.ts";
 export { reservationLogReader, type ReservationLogStatus } from "./reservation-log-reader.ts";
-export { reservationLogRepository, type NewReservationLogRow } from "./reservation-log-repository.ts";
+export type { NewReservationLogRow } from "./reservation-log-row.ts";

@@ -2,7 +2,7 @@ import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
 import type pg from "pg";
 import { OUTBOX_CHANNEL } from "./outbox-repository.ts";
 import type { PaymentStatus } from "./payment-repository.ts";
-import type { NewReservationLogRow } from "./reservation-log-repository.ts";
+import type { NewReservationLogRow } from "./reservation-log-row.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
 
 export type NewPayment = { id: string; orderId: string; amount: number; now: Date };

@@ -1,7 +1,6 @@
 import type { DomainEvent } from "@order-flow/domain";
 import type { Db, PrismaClient } from "./client.ts";
 import { inPgTransaction } from "./pg-transaction.ts";
-import type { Prisma } from "./generated/prisma/client.ts";
 
 export type OutboxRow = {
   id: string;
@@ -10,27 +9,10 @@ export type OutboxRow = {
   availableAt: Date;
 };
 
-/** NOTIFY channel that wakes the relay right after a commit that wrote outbox rows. */
+/** NOTIFY channel that wakes the relay right after a commit that wrote outbox rows (OrderWrite). */
 export const OUTBOX_CHANNEL = "p_outbox_event";
 
 export const outboxRepository = {
-  /** Writes events in the caller's transaction, plus a NOTIFY delivered only if it commits. */
-  async add(db: Db, events: DomainEvent[], options: { availableAt?: Date } = {}): Promise<void> {
-    if (events.length === 0) return;
-    await db.outboxEvent.createMany({
-      data: events.map((event) => ({
-        id: event.eventId,
-        orderId: event.orderId,
-        eventType: event.type,
-        payload: event as unknown as Prisma.InputJsonValue,
-        availableAt: options.availableAt ?? new Date(event.occurredAt),
-        createdAt: new Date(event.occurredAt),
-      })),
-      skipDuplicates: true,
-    });
-    await db.$executeRawUnsafe(`NOTIFY ${OUTBOX_CHANNEL}`);
-  },
-
   /**
    * Takes up to `limit` unsent rows, locking them so that relays in other processes
    * skip them; `publish` runs while the lock is held and the rows are marked sent

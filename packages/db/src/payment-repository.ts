@@ -15,20 +15,6 @@ export type Payment = {
 };
 
 export const paymentRepository = {
-  async create(db: Db, payment: { id: string; orderId: string; amount: number; now: Date }): Promise<Payment> {
-    const row = await db.payment.create({
-      data: {
-        id: payment.id,
-        orderId: payment.orderId,
-        amount: payment.amount,
-        status: "REQUESTED",
-        createdAt: payment.now,
-        updatedAt: payment.now,
-      },
-    });
-    return row as Payment;
-  },
-
   /** One query on the pool (the webhook reads it on every call). */
   async findById(prisma: PrismaClient, id: string): Promise<Payment | null> {
     const params = new SqlParams();

@@ -1,9 +1,8 @@
 import type { StrayPaymentRefund, StrayRefundReason } from "./stray-payment-refund.ts";
 
 /**
- * The outbox payload the webhook writes for a PAID it cannot apply. Write it with
- * `outboxRepository.add(tx, [event as unknown as DomainEvent])` in the transaction that
- * accepts the webhook; the relay routes it to the "payment-refunds" queue.
+ * The outbox payload the webhook writes for a PAID it cannot apply, in the statement that
+ * records the webhook (`OrderWrite.events`); the relay routes it to the "payment-refunds" queue.
  */
 export function makeStrayPaymentRefund(input: {
   eventId: string;
