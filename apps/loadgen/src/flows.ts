@@ -141,6 +141,22 @@ async function completePayment(ctx: FlowContext, order: TrackedOrder, paymentId:
   if (outcome === "PAID" && Date.now() < order.expiresAt) order.paidInTime = true;
 }
 
+/**
+ * Whether the cancel found the order paid, as its ORDER_CANCELLED entry records. A PAID
+ * answered 200 is not proof: accepted after expiresAt, it is refunded as a late payment and
+ * the order stays unpaid until its timeout (API.md), so a cancel meanwhile owes no refund id.
+ */
+async function cancelledWhilePaid(ctx: FlowContext, order: TrackedOrder): Promise<boolean> {
+  const res = await ctx.api.request("GET", `/orders/${order.id}/audit`, {
+    token: order.customerToken,
+    route: "GET /orders/:id/audit",
+    idempotent: true,
+  });
+  expectStatus(ctx, "GET /orders/:id/audit", res, 200);
+  const entries = res.body as { eventType: string; metadata: { paid?: unknown } }[];
+  return entries.some((e) => e.eventType === "ORDER_CANCELLED" && e.metadata.paid === true);
+}
+
 async function pay(ctx: FlowContext, order: TrackedOrder): Promise<void> {
   const paymentId = await requestPayment(ctx, order);
   await completePayment(ctx, order, paymentId, "PAID");
@@ -208,7 +224,11 @@ const FLOW_DRIVERS: Record<Flow, (ctx: FlowContext, order: TrackedOrder, store: 
     expectStatus(ctx, "POST /orders/:id/cancel", res, 200);
     order.status = res.body.status;
     order.expect = new Set(["ORDER_CANCELLED"]);
-    order.needsRefundId = afterPayment;
+    order.needsRefundId = afterPayment && (await cancelledWhilePaid(ctx, order));
+    if (afterPayment && !order.needsRefundId) {
+      order.variant = "after-late-payment";
+      ctx.stats.outcome("cancel after payment: the PAID came after expiresAt (refunded as late), so the order was cancelled unpaid");
+    }
   },
 
   async store(ctx, order, store) {

@@ -17,7 +17,7 @@ export type TrackedOrder = {
   status: string;
   /** statuses the order may settle into given what the flow did */
   expect: ReadonlySet<string>;
-  /** cancelled after payment: settled only once the refund is recorded (refundId) */
+  /** its cancel found it paid: settled only once the refund is recorded (refundId) */
   needsRefundId: boolean;
   refundId: string | null;
   /** the PG's PAID webhook was answered 200 before expiresAt (the order must not time out) */
