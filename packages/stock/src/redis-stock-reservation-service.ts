@@ -38,9 +38,13 @@ export type RedisStockReservationServiceOptions = {
 
 type LogStatus = "RESERVED" | "CONFIRMED" | "RELEASED" | "EXPIRED";
 type Intact = "INTACT" | "REBUILT" | "WAITED";
+type LockedLogRow = { status: LogStatus; products: StockLine[]; order_id: string; expires_at: Date };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How far back before a rebuild a hold may have been taken whose row commits after it. */
+const LATE_HOLD_LOOKBACK_MS = 2 * 60 * 1000;
+const LATE_HOLD_RESTORE_DELAYS_MS = [1_000, 5_000, 15_000, 30_000];
 
 function assertUuid(value: string, what: string): void {
   if (!UUID.test(value)) throw new StockError("INVALID_INPUT", `${what} must be a uuid: ${value}`);
@@ -182,9 +186,11 @@ export class RedisStockReservationService implements StockReservationService {
       code = await this.#confirmInRedis(storeId, reservationId);
     }
     if (code === ConfirmCode.Missing) {
-      // The record is gone (TTL, or a hold lost before the rebuild): PostgreSQL knows whether it was sold.
+      // The record is gone (TTL, or a hold lost with Redis's data): PostgreSQL knows whether it was sold.
       const row = await this.#logRow(reservationId);
-      return row?.status === "CONFIRMED" ? "ALREADY_CONFIRMED" : "NOT_HELD";
+      if (row?.status === "CONFIRMED") return "ALREADY_CONFIRMED";
+      if (row?.status === "RESERVED") return this.#confirmLostHold(storeId, reservationId);
+      return "NOT_HELD";
     }
     if (code === ConfirmCode.NotHeld) return "NOT_HELD";
     // Runs on ALREADY_CONFIRMED too: a retry after a crash between the two halves completes PostgreSQL.
@@ -214,6 +220,72 @@ export class RedisStockReservationService implements StockReservationService {
       await adjustOnHand(client, row.products, -1);
       return true;
     });
+  }
+
+  /**
+   * A hold the durable copy still has as RESERVED but Redis lost (taken just before a data
+   * loss, its row committed after the rebuild read PostgreSQL): take its units again and sell
+   * them, with the log row locked so that a release or the sweep waits for the outcome.
+   * Units already given to someone else since the rebuild mean NOT_HELD (the job fails visibly).
+   */
+  async #confirmLostHold(storeId: string, reservationId: string): Promise<ConfirmOutcome> {
+    return inPgTransaction(this.#prisma.$pool, async (client) => {
+      const row = await this.#lockedLogRow(client, reservationId);
+      if (row?.status === "CONFIRMED") return "ALREADY_CONFIRMED";
+      if (row?.status !== "RESERVED") return "NOT_HELD";
+      const held = await this.#restoreHold(storeId, reservationId, row);
+      if (!held) return "NOT_HELD";
+      const code = await this.#confirmInRedis(storeId, reservationId);
+      if (code !== ConfirmCode.Confirmed && code !== ConfirmCode.AlreadyConfirmed) return "NOT_HELD";
+      await client.query(
+        `UPDATE p_stock_reservation_log SET status = 'CONFIRMED', updated_at = now() WHERE reservation_id = $1`,
+        [reservationId],
+      );
+      await adjustOnHand(client, row.products, -1);
+      return "CONFIRMED";
+    });
+  }
+
+  async #lockedLogRow(client: PgClient, reservationId: string): Promise<LockedLogRow | undefined> {
+    const { rows } = await client.query<LockedLogRow>(
+      `SELECT status, products, order_id::text AS order_id, expires_at
+       FROM p_stock_reservation_log WHERE reservation_id = $1 FOR UPDATE`,
+      [reservationId],
+    );
+    return rows[0];
+  }
+
+  /** The hold again under its own id (the reserve script; a record already there counts as held). */
+  async #restoreHold(storeId: string, reservationId: string, row: LockedLogRow): Promise<boolean> {
+    const keys = storeKeys(this.#prefix, storeId);
+    const args: (string | number)[] = [reservationId, row.order_id, new Date(row.expires_at).getTime(), JSON.stringify(row.products)];
+    for (const item of row.products) args.push(item.productId, item.quantity);
+    const [code] = await this.#commands.reserve([keys.available, keys.reserved, keys.record(reservationId), keys.expiries], args);
+    return code === ReserveCode.Held || code === ReserveCode.DuplicateId;
+  }
+
+  /**
+   * After a rebuild: holds whose log row committed after the rebuild read PostgreSQL are not
+   * in Redis, and their units look free. Put back every RESERVED row of the last minutes that
+   * Redis does not know; run a few times after the rebuild, as slow commits land.
+   */
+  async restoreLateHolds(since: Date): Promise<number> {
+    const { rows } = await this.#prisma.$pool.query<{ reservation_id: string; store_id: string }>(
+      `SELECT reservation_id, store_id::text AS store_id FROM p_stock_reservation_log
+       WHERE status = 'RESERVED' AND created_at >= $1`,
+      [since],
+    );
+    let restored = 0;
+    for (const { reservation_id: reservationId, store_id: storeId } of rows) {
+      const keys = storeKeys(this.#prefix, storeId);
+      if ((await this.#redis.exists(keys.record(reservationId))) === 1) continue;
+      const done = await inPgTransaction(this.#prisma.$pool, async (client) => {
+        const row = await this.#lockedLogRow(client, reservationId);
+        return row?.status === "RESERVED" && (await this.#restoreHold(storeId, reservationId, row));
+      });
+      if (done) restored += 1;
+    }
+    return restored;
   }
 
   // ---------------------------------------------------------------- release
@@ -375,15 +447,18 @@ export class RedisStockReservationService implements StockReservationService {
    * A final record: a call died between its two halves, so finish the PostgreSQL half.
    */
   async #sweepLog(cutoff: number, limit: number): Promise<string[]> {
-    const rows = await this.#prisma.$queryRawUnsafe<{ reservation_id: string; store_id: string }[]>(
-      `SELECT reservation_id, store_id::text AS store_id FROM p_stock_reservation_log
+    const rows = await this.#prisma.$queryRawUnsafe<{ reservation_id: string; store_id: string; order_id: string }[]>(
+      `SELECT reservation_id, store_id::text AS store_id, order_id::text AS order_id FROM p_stock_reservation_log
        WHERE status = 'RESERVED' AND expires_at <= $1::timestamptz
        ORDER BY expires_at LIMIT $2`,
       new Date(cutoff).toISOString(),
       limit,
     );
+    // A paid order's hold lost with Redis's data is its confirm's to restore, not ours to expire.
+    const paid = await this.#isOrderPaid([...new Set(rows.map((r) => r.order_id))]);
     const expired: string[] = [];
     for (const row of rows) {
+      if (paid.has(row.order_id)) continue;
       const keys = storeKeys(this.#prefix, row.store_id);
       const [state, from] = await this.#redis.hmget(keys.record(row.reservation_id), "state", "from");
       if (state === "HELD") continue; // the Redis sweep's job
@@ -464,6 +539,7 @@ export class RedisStockReservationService implements StockReservationService {
   // ---------------------------------------------------------------- rebuild
 
   async rebuild(): Promise<RebuildSummary> {
+    const started = new Date();
     const stores = await this.#prisma.$queryRawUnsafe<{ store_id: string }[]>(
       `SELECT store_id::text AS store_id FROM p_product
        UNION SELECT store_id::text FROM p_stock_reservation_log WHERE status = 'RESERVED'`,
@@ -476,7 +552,20 @@ export class RedisStockReservationService implements StockReservationService {
       summary.holds += holds;
     }
     await this.#redis.set(this.#global.epoch, new Date().toISOString());
+    this.#scheduleLateHoldRestores(started);
     return summary;
+  }
+
+  /** A hold taken before the data loss may commit its log row seconds after the rebuild read it. */
+  #scheduleLateHoldRestores(rebuildStarted: Date): void {
+    const since = new Date(rebuildStarted.getTime() - LATE_HOLD_LOOKBACK_MS);
+    for (const delay of LATE_HOLD_RESTORE_DELAYS_MS) {
+      setTimeout(() => {
+        this.restoreLateHolds(since).catch(() => {
+          // Best effort: a confirm still restores its own hold (#confirmLostHold).
+        });
+      }, delay).unref();
+    }
   }
 
   /** One store: read PostgreSQL under FOR SHARE (setOnHand waits), replace Redis in one script. */
