@@ -36,6 +36,9 @@ for (const n of counts) {
         fmt(run.seconds, 2),
         fmt(run.ordersPerSecond),
         `${fmt((100 * run.ordersPerSecond) / baseline, 0)} %`,
+        fmt(run.cpuMsPerOrder.api),
+        fmt(run.cpuMsPerOrder.worker),
+        fmt(run.commitsPerOrder),
         check.ok ? "OK" : check.problems.slice(0, 3).join("; "),
       ]);
       console.log(`  ${n} worker(s): ${fmt(run.ordersPerSecond)} orders/s; ${machineNotes()}`);
@@ -44,5 +47,5 @@ for (const n of counts) {
     }
   });
 }
-console.log(table(["workers", "orders PREPARING", "seconds", "orders/s", "of 1 worker", "stock conserved, all PREPARING"], rows));
+console.log(table(["workers", "orders PREPARING", "seconds", "orders/s", "of 1 worker", "API CPU ms/order", "workers' CPU ms/order (sum)", "PG commits/order", "stock conserved, all PREPARING"], rows));
 if (!allOk) process.exitCode = 1;
