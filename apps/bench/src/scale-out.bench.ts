@@ -2,12 +2,14 @@
 // deployment, with the conservation check after each; the 1-worker run is the baseline.
 // WORKER_CONCURRENCY 20 for all: 3 workers × the default 40-connection pool would pass
 // max_connections = 100.
-//   pnpm bench:scale-out [--orders 1000] [--concurrency 64] [--workers 1,2,3]
-import { withCluster } from "./cluster.ts";
+//   pnpm bench:scale-out [--orders 1000] [--concurrency 64] [--workers 1,2,3] [--cpu-prof]
+import { join } from "node:path";
+import { ROOT, withCluster } from "./cluster.ts";
 import { HttpClient, checkConservation, runLifecycle, seedForLifecycle } from "./lifecycle.ts";
-import { flag, fmt, machineNotes, table } from "./report.ts";
+import { flag, fmt, hasFlag, machineNotes, table } from "./report.ts";
 
 const orders = flag("orders", 1000);
+const cpuProf = hasFlag("cpu-prof");
 const concurrency = flag("concurrency", 64);
 const counts = (() => {
   const i = process.argv.indexOf("--workers");
@@ -19,7 +21,8 @@ const rows: (string | number)[][] = [];
 let baseline: number | null = null;
 let allOk = true;
 for (const n of counts) {
-  await withCluster({ env: { WORKER_CONCURRENCY: "20" } }, async (cluster) => {
+  const cpuProfDir = cpuProf ? join(ROOT, ".cache", "cpu-prof", `scale-out-${n}-${Date.now()}`) : undefined;
+  await withCluster({ env: { WORKER_CONCURRENCY: "20" }, ...(cpuProfDir ? { cpuProfDir } : {}) }, async (cluster) => {
     await cluster.start("api");
     for (let i = 0; i < n; i++) await cluster.start("worker");
     const client = new HttpClient(cluster.apiUrl());

@@ -17,6 +17,11 @@ export type OutboxRelayOptions = {
   reconnectDelayMs?: number;
   /** an enqueue slower than this fails the batch (rows stay unsent) */
   publishTimeoutMs?: number;
+  /**
+   * a NOTIFY starts a pass this much later, so that the commits of the next few ms ride along:
+   * under load one pass per burst instead of one per commit, in every worker process
+   */
+  coalesceMs?: number;
 };
 
 type BulkJob = { name: string; data: unknown; opts: { jobId: string; delay?: number } };
@@ -32,12 +37,13 @@ export class OutboxRelay {
   #listener: pg.Client | null = null;
   #pollTimer: NodeJS.Timeout | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
+  #wakeTimer: NodeJS.Timeout | null = null;
   #draining: Promise<void> | null = null;
   #again = false;
   #stopped = false;
 
   constructor(options: OutboxRelayOptions) {
-    this.#o = { pollIntervalMs: 500, batchSize: 200, reconnectDelayMs: 1_000, publishTimeoutMs: 10_000, ...options };
+    this.#o = { pollIntervalMs: 500, batchSize: 200, reconnectDelayMs: 1_000, publishTimeoutMs: 10_000, coalesceMs: 5, ...options };
   }
 
   async start(): Promise<void> {
@@ -74,11 +80,19 @@ export class OutboxRelay {
     this.#stopped = true;
     if (this.#pollTimer) clearInterval(this.#pollTimer);
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    this.#pollTimer = this.#reconnectTimer = null;
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#pollTimer = this.#reconnectTimer = this.#wakeTimer = null;
     if (this.#draining) await this.#draining.catch(() => {});
     const listener = this.#listener;
     this.#listener = null;
     if (listener) await listener.end().catch(() => {});
+  }
+
+  #wake(): void {
+    this.#wakeTimer ??= setTimeout(() => {
+      this.#wakeTimer = null;
+      this.trigger();
+    }, this.#o.coalesceMs);
   }
 
   async #drainLoop(): Promise<void> {
@@ -151,7 +165,7 @@ export class OutboxRelay {
     client.on("end", () => {
       if (!this.#stopped && this.#listener === client) retry(new Error("listener connection ended"));
     });
-    client.on("notification", () => this.trigger());
+    client.on("notification", () => this.#wake());
     try {
       this.#listener = client;
       await client.connect();
