@@ -10,6 +10,12 @@ export type PgClient = pg.PoolClient;
 export async function inPgTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // pg-pool listens for errors on idle clients only: a server shutdown while this one is
+  // checked out (the relay holds it across its enqueue) would otherwise crash the process.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const result = await body(client);
@@ -21,6 +27,7 @@ export async function inPgTransaction<T>(pool: pg.Pool, body: (client: pg.PoolCl
     });
     throw error;
   } finally {
+    client.off("error", onError);
     client.release(broken);
   }
 }
