@@ -3,10 +3,10 @@ import type { Db, PrismaClient } from "./client.ts";
 import { decodeCursor, encodeCursor } from "./order-cursor.ts";
 import { toDomain } from "./order-mapper.ts";
 import { orderFromRow, SELECT_ORDER, type OrderRowWithItemsJson } from "./order-row.ts";
-import { OrderWrite } from "./order-write.ts";
+import { OrderWrite, transitionOutcome, type TransitionOutcome } from "./order-write.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
 
-export type TransitionOutcome = "APPLIED" | "LOST_RACE" | "NOT_FOUND";
+export type { TransitionOutcome } from "./order-write.ts";
 
 export type OrderListQuery = {
   viewer: Actor;
@@ -47,8 +47,7 @@ export const orderRepository = {
    * from the same state exactly one gets APPLIED (saveTransition adds audit and outbox).
    */
   async transition(prisma: PrismaClient, previous: OrderState, next: OrderState): Promise<TransitionOutcome> {
-    const { passed, orderFound } = await new OrderWrite().transition(previous, next).run(prisma.$pool);
-    return passed ? "APPLIED" : orderFound ? "LOST_RACE" : "NOT_FOUND";
+    return transitionOutcome(await new OrderWrite().transition(previous, next).run(prisma.$pool));
   },
 
   async list(db: Db, query: OrderListQuery): Promise<{ items: OrderState[]; nextCursor: string | null }> {

@@ -27,6 +27,13 @@ export type WebhookEventRecord = {
   payload: unknown;
 };
 
+export type TransitionOutcome = "APPLIED" | "LOST_RACE" | "NOT_FOUND";
+
+/** What a gated transition's result means for its caller. */
+export function transitionOutcome(result: OrderWriteResult): TransitionOutcome {
+  return result.passed ? "APPLIED" : result.orderFound ? "LOST_RACE" : "NOT_FOUND";
+}
+
 export type OrderWriteResult = {
   /** the gate (conditional order update or first webhook record) passed, so everything was written */
   passed: boolean;
@@ -50,7 +57,7 @@ export class OrderWrite {
   #availableAt: Date | null = null;
   #gate: string | null = null;
   #orderId: string | null = null;
-  readonly #extraResults: string[] = [];
+  #lockedForWebhook = false;
 
   /**
    * The conditional write on id + expected status + version; becomes the gate. With
@@ -69,7 +76,7 @@ export class OrderWrite {
       this.#gate = "locked";
       this.recordWebhookEvent(options.onlyWithWebhookRecord);
       where = `id = ${id} AND EXISTS (SELECT 1 FROM webhook_event)`;
-      this.#extraResults.push("EXISTS (SELECT 1 FROM locked) AS locked");
+      this.#lockedForWebhook = true;
     }
     this.#cte(
       "upd",
@@ -211,7 +218,7 @@ export class OrderWrite {
     }
     const passed = this.#gate ? `EXISTS (SELECT 1 FROM ${this.#gate})` : "true";
     const found = this.#orderId ? `EXISTS (SELECT 1 FROM p_order WHERE id = ${this.#orderId})` : "true";
-    const extra = this.#extraResults.map((r) => `, ${r}`).join("");
+    const extra = this.#lockedForWebhook ? ", EXISTS (SELECT 1 FROM locked) AS locked" : "";
     const text = `WITH ${this.#ctes.join(",\n")}\nSELECT ${passed} AS passed, ${found} AS found${notify}${extra}`;
     const [row] = await runStatement<{ passed: boolean; found: boolean; locked?: boolean }>(pool, text, p);
     return { passed: row?.passed === true, orderFound: row?.found === true, orderWasCurrent: row?.locked === true };

@@ -1,7 +1,6 @@
 import type { TransitionResult } from "@order-flow/domain";
 import type { PrismaClient } from "./client.ts";
-import type { TransitionOutcome } from "./order-repository.ts";
-import { OrderWrite } from "./order-write.ts";
+import { OrderWrite, transitionOutcome, type TransitionOutcome } from "./order-write.ts";
 
 /**
  * Writes one aggregate transition as one statement: the conditional order update, its
@@ -16,6 +15,5 @@ export async function saveTransition(
 ): Promise<TransitionOutcome> {
   const write = new OrderWrite().transition(result.previous, result.order).audit(result.audit).events(result.events);
   also?.(write);
-  const { passed, orderFound } = await write.run(prisma.$pool);
-  return passed ? "APPLIED" : orderFound ? "LOST_RACE" : "NOT_FOUND";
+  return transitionOutcome(await write.run(prisma.$pool));
 }

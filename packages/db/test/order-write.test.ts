@@ -5,6 +5,7 @@ import { auditRepository } from "../src/audit-repository.ts";
 import { orderRepository } from "../src/order-repository.ts";
 import { OrderWrite, type WebhookEventRecord } from "../src/order-write.ts";
 import { paymentRepository } from "../src/payment-repository.ts";
+import { newOrder } from "./support/orders.ts";
 import { createTestDatabase, type TestDatabase } from "./support/test-database.ts";
 
 let db: TestDatabase;
@@ -15,31 +16,15 @@ afterAll(async () => {
   await db.drop();
 });
 
-function newOrder(overrides: Partial<OrderState> = {}): OrderState {
-  const now = new Date();
-  return {
-    id: randomUUID(),
-    orderNumber: `ORD-TEST-${randomUUID().slice(0, 8)}`,
-    userId: randomUUID(),
-    storeId: randomUUID(),
-    status: "STOCK_RESERVED",
+/** Two lines, so that item rows are checked as a set. */
+function twoLineOrder(): OrderState {
+  return newOrder({
     items: [
       { productId: randomUUID(), productName: "Kimbap", unitPrice: 4500, quantity: 2 },
       { productId: randomUUID(), productName: "Ramyeon", unitPrice: 3000, quantity: 1 },
     ],
     totalAmount: 12000,
-    reservationId: "r-1",
-    paymentId: null,
-    expiresAt: new Date(now.getTime() + 600_000),
-    confirmedAt: null,
-    cancelledAt: null,
-    failureReason: null,
-    refundId: null,
-    version: 0,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
+  });
 }
 
 function entry(orderId: string, changeSummary: string): AuditRecord {
@@ -61,7 +46,7 @@ function webhookRecord(orderId: string, eventId = randomUUID()): WebhookEventRec
 
 describe("OrderWrite (one statement per change)", () => {
   it("writes a new order with its items, audit and outbox rows, and reads it back whole", async () => {
-    const order = newOrder();
+    const order = twoLineOrder();
     await new OrderWrite().insertOrder(order).audit([entry(order.id, "a")]).events([event(order.id)]).run(db.prisma.$pool);
     expect(await orderRepository.findById(db.prisma, order.id)).toEqual(order);
     expect(await count("p_order_audit", order.id)).toBe(1);
@@ -69,9 +54,9 @@ describe("OrderWrite (one statement per change)", () => {
   });
 
   it("writes nothing at all when one part fails (a taken order number)", async () => {
-    const first = newOrder();
+    const first = twoLineOrder();
     await orderRepository.create(db.prisma, first);
-    const twin = newOrder({ orderNumber: first.orderNumber });
+    const twin = { ...twoLineOrder(), orderNumber: first.orderNumber };
     await expect(
       new OrderWrite().insertOrder(twin).audit([entry(twin.id, "a")]).events([event(twin.id)]).run(db.prisma.$pool),
     ).rejects.toMatchObject({ code: "23505", constraint: "p_order_order_number_key" });
@@ -82,7 +67,7 @@ describe("OrderWrite (one statement per change)", () => {
   });
 
   it("writes no audit, outbox or payment row for a transition that lost its race", async () => {
-    const order = newOrder();
+    const order = twoLineOrder();
     await orderRepository.create(db.prisma, order);
     const paymentId = randomUUID();
     const writes = ["PAYMENT_PENDING", "ORDER_CANCELLED"].map((status) =>
@@ -104,7 +89,7 @@ describe("OrderWrite (one statement per change)", () => {
   });
 
   it("keeps the order of audit entries added after the transition's own", async () => {
-    const order = newOrder();
+    const order = twoLineOrder();
     await orderRepository.create(db.prisma, order);
     const write = new OrderWrite().transition(order, { ...order, status: "PAYMENT_PENDING", version: 1 });
     write.audit(["first", "second", "third"].map((s) => entry(order.id, s)));
@@ -115,7 +100,7 @@ describe("OrderWrite (one statement per change)", () => {
   });
 
   it("changes a payment only from the statuses given, and only when the gate passed", async () => {
-    const order = newOrder();
+    const order = twoLineOrder();
     const paymentId = randomUUID();
     await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     const pending = { ...order, status: "PAYMENT_PENDING" as const, paymentId, version: 1 };
@@ -135,7 +120,7 @@ describe("OrderWrite (one statement per change)", () => {
   });
 
   it("applies a webhook's transition once: a replayed record leaves the order as it was", async () => {
-    const order = newOrder();
+    const order = twoLineOrder();
     await orderRepository.create(db.prisma, order);
     const record = webhookRecord(order.id);
     const first = await new OrderWrite()
@@ -155,7 +140,7 @@ describe("OrderWrite (one statement per change)", () => {
   });
 
   it("records no webhook event when the order moved before the webhook's write", async () => {
-    const order = newOrder();
+    const order = twoLineOrder();
     await orderRepository.create(db.prisma, order);
     await orderRepository.transition(db.prisma, order, { ...order, status: "PAYMENT_TIMEOUT", version: 1 });
     const record = webhookRecord(order.id);

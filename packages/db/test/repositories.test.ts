@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { AuditRecord, OrderState } from "@order-flow/domain";
+import type { AuditRecord } from "@order-flow/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditRepository } from "../src/audit-repository.ts";
 import { idempotencyRepository } from "../src/idempotency-repository.ts";
 import { orderRepository } from "../src/order-repository.ts";
+import { newOrder } from "./support/orders.ts";
 import { createTestDatabase, type TestDatabase } from "./support/test-database.ts";
 
 let db: TestDatabase;
@@ -13,30 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.drop();
 });
-
-function newOrder(overrides: Partial<OrderState> = {}): OrderState {
-  const now = new Date();
-  return {
-    id: randomUUID(),
-    orderNumber: `ORD-TEST-${randomUUID().slice(0, 8)}`,
-    userId: randomUUID(),
-    storeId: randomUUID(),
-    status: "STOCK_RESERVED",
-    items: [{ productId: randomUUID(), productName: "Tteokbokki", unitPrice: 12000, quantity: 2 }],
-    totalAmount: 24000,
-    reservationId: "r-1",
-    paymentId: null,
-    expiresAt: new Date(now.getTime() + 600_000),
-    confirmedAt: null,
-    cancelledAt: null,
-    failureReason: null,
-    refundId: null,
-    version: 0,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
-}
 
 function audit(orderId: string, eventId = randomUUID()): AuditRecord {
   return {

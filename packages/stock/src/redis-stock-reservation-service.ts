@@ -208,18 +208,7 @@ export class RedisStockReservationService implements StockReservationService {
 
   /** RESERVED -> CONFIRMED and on_hand -= q, once: only the call that changes the row moves on_hand. */
   async #confirmInPg(reservationId: string): Promise<boolean> {
-    return inPgTransaction(this.#prisma.$pool, async (client) => {
-      const { rows } = await client.query<{ products: StockLine[] }>({
-        name: "stock_confirm_log",
-        text: `UPDATE p_stock_reservation_log SET status = 'CONFIRMED', updated_at = now()
-               WHERE reservation_id = $1 AND status = 'RESERVED' RETURNING products`,
-        values: [reservationId],
-      });
-      const row = rows[0];
-      if (!row) return false;
-      await adjustOnHand(client, row.products, -1);
-      return true;
-    });
+    return inPgTransaction(this.#prisma.$pool, (client) => confirmLogRow(client, reservationId));
   }
 
   /**
@@ -237,11 +226,7 @@ export class RedisStockReservationService implements StockReservationService {
       if (!held) return "NOT_HELD";
       const code = await this.#confirmInRedis(storeId, reservationId);
       if (code !== ConfirmCode.Confirmed && code !== ConfirmCode.AlreadyConfirmed) return "NOT_HELD";
-      await client.query(
-        `UPDATE p_stock_reservation_log SET status = 'CONFIRMED', updated_at = now() WHERE reservation_id = $1`,
-        [reservationId],
-      );
-      await adjustOnHand(client, row.products, -1);
+      await confirmLogRow(client, reservationId);
       return "CONFIRMED";
     });
   }
@@ -342,11 +327,7 @@ export class RedisStockReservationService implements StockReservationService {
       return;
     }
     await inPgTransaction(this.#prisma.$pool, async (client) => {
-      const { rows } = await client.query<{ status: LogStatus; products: StockLine[] }>(
-        `SELECT status, products FROM p_stock_reservation_log WHERE reservation_id = $1 FOR UPDATE`,
-        [reservationId],
-      );
-      const row = rows[0];
+      const row = await this.#lockedLogRow(client, reservationId);
       if (!row || (row.status !== "RESERVED" && row.status !== "CONFIRMED")) return;
       await client.query(
         `UPDATE p_stock_reservation_log SET status = 'RELEASED', updated_at = now() WHERE reservation_id = $1`,
@@ -637,6 +618,20 @@ export class RedisStockReservationService implements StockReservationService {
       if (Date.now() > giveUp) throw new StockError("REBUILD_TIMEOUT", "gave up waiting for the stock rebuild");
     }
   }
+}
+
+/** RESERVED -> CONFIRMED and on_hand -= q, once: only the call that changes the row moves on_hand. */
+async function confirmLogRow(client: PgClient, reservationId: string): Promise<boolean> {
+  const { rows } = await client.query<{ products: StockLine[] }>({
+    name: "stock_confirm_log",
+    text: `UPDATE p_stock_reservation_log SET status = 'CONFIRMED', updated_at = now()
+           WHERE reservation_id = $1 AND status = 'RESERVED' RETURNING products`,
+    values: [reservationId],
+  });
+  const row = rows[0];
+  if (!row) return false;
+  await adjustOnHand(client, row.products, -1);
+  return true;
 }
 
 /** Moves on_hand for each line, in product id order so concurrent transactions lock alike. */
