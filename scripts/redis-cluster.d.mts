@@ -11,5 +11,6 @@ export declare const DEFAULT_PORTS: number[];
 export declare const DEFAULT_DIR: string;
 export declare const HAS_REDIS_BINARIES: boolean;
 export declare function randomPorts(count?: number): number[];
+export declare function startClusterOnRandomPorts(count?: number): Promise<LocalRedisCluster>;
 export declare function startCluster(options?: { ports?: number[]; dir?: string }): Promise<LocalRedisCluster>;
 export declare function stopCluster(options?: { ports?: number[]; dir?: string }): Promise<void>;

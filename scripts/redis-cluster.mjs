@@ -55,6 +55,20 @@ export function randomPorts(count = 3) {
 }
 
 /**
+ * A cluster on random free ports (tests): a random block can be taken by another server or an
+ * ephemeral client port, so a few other blocks are tried before giving up.
+ */
+export async function startClusterOnRandomPorts(count = 3) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCluster({ ports: randomPorts(count) });
+    } catch (error) {
+      if (attempt >= 4 || !/is in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+/**
  * Starts one cluster-enabled redis-server per port, joins them as masters (slots split
  * evenly, no replicas) and waits for cluster_state:ok on every node.
  * Returns the ports, the dir, REDIS_CLUSTER_NODES and a stop() for this cluster.

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { bullPrefix, createRedisClient, keyHolders, scanKeys, type RedisConnection } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { startWorkerRuntime, type WorkerRuntime } from "@order-flow/worker";
-import { HAS_REDIS_BINARIES, randomPorts, startCluster, type LocalRedisCluster } from "../../../scripts/redis-cluster.mjs";
+import { HAS_REDIS_BINARIES, startClusterOnRandomPorts, type LocalRedisCluster } from "../../../scripts/redis-cluster.mjs";
 import { buildApp } from "../src/app.ts";
 import { createApiMetrics } from "../src/metrics.ts";
 import { JWT_SECRET, WEBHOOK_SECRET, token } from "./support/harness.ts";
@@ -49,7 +49,7 @@ function apiWith(holdSeconds: number): App {
 
 beforeAll(async () => {
   if (!HAS_REDIS_BINARIES) return;
-  [cluster, db] = await Promise.all([startCluster({ ports: randomPorts(3) }), createTestDatabase()]);
+  [cluster, db] = await Promise.all([startClusterOnRandomPorts(3), createTestDatabase()]);
   redis = createRedisClient({ url: UNUSED_REDIS_URL, clusterNodes: cluster.nodes, role: "producer", name: "api", lazyConnect: true });
   redis.on("error", () => {});
   await redis.connect();

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
 import { Redis, type Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HAS_REDIS_BINARIES, randomPorts, startCluster, type LocalRedisCluster } from "../../../scripts/redis-cluster.mjs";
+import { HAS_REDIS_BINARIES, startClusterOnRandomPorts, type LocalRedisCluster } from "../../../scripts/redis-cluster.mjs";
 import {
   bullPrefix,
   createRedisClient,
@@ -75,7 +75,7 @@ describe("createRedisClient", () => {
 describe.skipIf(!HAS_REDIS_BINARIES)("on a 3-master Redis Cluster", () => {
   let cluster: LocalRedisCluster | undefined;
   beforeAll(async () => {
-    cluster = await startCluster({ ports: randomPorts(3) });
+    cluster = await startClusterOnRandomPorts(3);
   });
   afterAll(async () => {
     await cluster?.stop();
