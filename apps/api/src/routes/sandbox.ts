@@ -102,7 +102,14 @@ export function sandboxRoutes(deps: {
           description: "The webhook was sent",
           content: {
             "application/json": {
-              schema: z.object({ paymentId: uuid, eventId: z.string(), outcome: z.string(), webhookStatus: z.number() }),
+              schema: z.object({
+                paymentId: uuid,
+                eventId: z.string(),
+                outcome: z.string(),
+                /** the capture's id at the sandbox PG (also for FAILED, where nothing was taken) */
+                pgTransactionId: z.string(),
+                webhookStatus: z.number(),
+              }),
             },
           },
         },
@@ -131,7 +138,7 @@ export function sandboxRoutes(deps: {
       });
       const signature = signWebhook(rawBody, deps.secret, Math.floor(Date.now() / 1000));
       const res = await deps.deliver(rawBody, signature);
-      return c.json({ paymentId, eventId, outcome: input.outcome, webhookStatus: res.status }, 202);
+      return c.json({ paymentId, eventId, outcome: input.outcome, pgTransactionId, webhookStatus: res.status }, 202);
     },
   );
   return app;
