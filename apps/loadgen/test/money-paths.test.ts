@@ -1,7 +1,8 @@
 // The money paths against real API and worker processes over HTTP: a short capture is refunded
 // what it took; extra captures of a paid order are refunded on their own while the order and
 // its payment keep the first; the customer's refund then gives back the kept capture; the
-// sandbox PG's ledger shows each capture with exactly its own refund.
+// sandbox PG's ledger shows each capture with exactly its own refund; a dead refund job retried
+// from the queue dashboard requests the refund again and it is made.
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -89,13 +90,22 @@ const ledger = (paymentId: string) => call("GET", `/sandbox/payments/${paymentId
 const audit = (id: string) =>
   call("GET", `/orders/${id}/audit`, tokens.customer).then((r) => r.body as { eventType: string; metadata: Record<string, unknown> }[]);
 
-async function paymentRow(paymentId: string) {
+async function query(sql: string, params: unknown[]) {
   const client = new pg.Client({ connectionString: cluster!.databaseUrl });
   await client.connect();
   try {
-    return (await client.query("SELECT status, pg_transaction_id, refund_id FROM p_payment WHERE id = $1", [paymentId])).rows[0];
+    return (await client.query(sql, params)).rows;
   } finally {
     await client.end();
+  }
+}
+
+const paymentRow = async (paymentId: string) =>
+  (await query("SELECT status, pg_transaction_id, refund_id FROM p_payment WHERE id = $1", [paymentId]))[0];
+
+async function deliver(orderId: string) {
+  for (const status of ["READY_FOR_DELIVERY", "DELIVERING", "DELIVERED"]) {
+    expect((await call("POST", `/orders/${orderId}/status`, tokens.store, { status })).status).toBe(200);
   }
 }
 
@@ -126,9 +136,7 @@ describe("money paths on real processes", () => {
     expect((await order(orderId)).status).toBe("PREPARING");
     expect(await paymentRow(paymentId)).toEqual({ status: "PAID", pg_transaction_id: kept, refund_id: null });
 
-    for (const status of ["READY_FOR_DELIVERY", "DELIVERING", "DELIVERED"]) {
-      expect((await call("POST", `/orders/${orderId}/status`, tokens.store, { status })).status).toBe(200);
-    }
+    await deliver(orderId);
     expect((await call("POST", `/orders/${orderId}/refund`, tokens.customer, {})).status).toBe(202);
     const refunded = await eventually(() => order(orderId), (o) => o.status === "REFUND_COMPLETED");
     const after = await eventually(() => ledger(paymentId), (l) => l.refunds.length >= 3);
@@ -136,4 +144,31 @@ describe("money paths on real processes", () => {
     expect(after.refunds.find((r) => r.pgTransactionId === kept)).toEqual({ refundId: refunded.refundId, pgTransactionId: kept, amount: 20000 });
     expect(new Set(after.refunds.map((r) => r.refundId)).size).toBe(3);
   }, 60_000);
+
+  it("a dead refund job retried from the queue dashboard requests the refund again, on the operator's behalf, and it is made", async () => {
+    const { orderId, paymentId } = await newOrder();
+    const kept = await capture(paymentId);
+    await eventually(() => order(orderId), (o) => o.status === "PREPARING");
+    await deliver(orderId);
+    // The PG refuses every refund, and a job dies after two attempts.
+    for (const worker of cluster!.workers()) await cluster!.kill9(worker);
+    await cluster!.start("worker", { SANDBOX_REFUND_FAILURE_RATE: "1", JOB_ATTEMPTS: "2", JOB_BACKOFF_MS: "50" });
+    expect((await call("POST", `/orders/${orderId}/refund`, tokens.customer, {})).status).toBe(202);
+    await eventually(() => order(orderId), (o) => o.status === "REFUND_FAILED");
+    const [event] = await query("SELECT id FROM p_outbox_event WHERE order_id = $1 AND event_type = 'OrderRefunded'", [orderId]);
+    const jobPath = `/admin/queues/api/queues/order-refunded/${event.id}`;
+    await eventually(() => call("GET", jobPath, tokens.admin), (r) => r.status === 200 && r.body.job?.isFailed === true);
+
+    // The PG refunds again; the operator presses "retry" on the dead job.
+    for (const worker of cluster!.workers()) await cluster!.kill9(worker);
+    await cluster!.start("worker");
+    expect((await call("PUT", `${jobPath}/retry`, tokens.admin)).status).toBe(204);
+    const done = await eventually(() => order(orderId), (o) => o.status === "REFUND_COMPLETED");
+    expect((await ledger(paymentId)).refunds).toEqual([{ refundId: done.refundId, pgTransactionId: kept, amount: 20000 }]);
+    const again = (await audit(orderId)).filter((e) => e.eventType === "ORDER_REFUNDED");
+    expect(again).toHaveLength(2);
+    expect(again[1]?.metadata).toMatchObject({ actorRole: "admin", previousStatus: "REFUND_FAILED", onBehalfOf: "queue dashboard" });
+    const logs = await eventually(() => call("GET", `${jobPath}/logs`, tokens.admin), (r) => r.status === 200 && JSON.stringify(r.body).includes(orderId));
+    expect(JSON.stringify(logs.body)).toContain(done.orderNumber);
+  }, 120_000);
 });
