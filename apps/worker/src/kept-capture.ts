@@ -9,7 +9,7 @@ import type { WorkerDeps } from "./worker-deps.ts";
  */
 export async function keptCapture(
   deps: Pick<WorkerDeps, "prisma">,
-  order: { id: string; orderNumber?: string } ,
+  order: { id: string; orderNumber?: string },
   paymentId: string,
 ): Promise<{ captureId: string; amount: number }> {
   const payment = await paymentRepository.findById(deps.prisma, paymentId);

@@ -16,7 +16,12 @@ export type CaptureRefundRequest = {
   idempotencyKey: string;
 };
 
-export type CaptureRefunded = { refundId: string; amount: number };
+export type CaptureRefunded = {
+  refundId: string;
+  amount: number;
+  /** the refund was on record before this call (a job run again): nothing new went to the PG */
+  alreadyRecorded: boolean;
+};
 
 export type RefundAudit = {
   /** deterministic, so a retried job writes the entry once */
@@ -51,7 +56,7 @@ export async function refundCapture(
         idempotencyKey: req.idempotencyKey,
       })
     ).refundId;
-  const refunded = { refundId, amount };
+  const refunded = { refundId, amount, alreadyRecorded: capture?.refundId != null };
   const now = deps.clock();
   await deps.prisma.$transaction(async (tx) => {
     await captureRepository.recordRefund(tx, { pgTransactionId: req.captureId, refundId, amount, now });

@@ -2,6 +2,7 @@ import { orderRepository } from "@order-flow/db";
 import { deterministicUuid } from "../deterministic-id.ts";
 import type { Handler } from "../handler.ts";
 import { keptCapture } from "../kept-capture.ts";
+import { orderLabel } from "../order-label.ts";
 import { refundCapture } from "../payment-refund.ts";
 
 /**
@@ -20,7 +21,7 @@ export const handleOrderCancelled: Handler<"OrderCancelled"> = async (event, ctx
   const paymentId = event.paymentId;
   const order = await orderRepository.findById(ctx.prisma, event.orderId);
   const kept = await keptCapture(ctx, order ?? { id: event.orderId }, paymentId);
-  await refundCapture(
+  const refund = await refundCapture(
     ctx,
     {
       orderId: event.orderId,
@@ -43,5 +44,9 @@ export const handleOrderCancelled: Handler<"OrderCancelled"> = async (event, ctx
       },
     },
   );
+  if (refund.alreadyRecorded) {
+    await ctx.job.note(`${orderLabel(event.orderId, order)}: capture ${kept.captureId} was already refunded (refund ${refund.refundId})`);
+    return;
+  }
   ctx.metrics.inc("payments_refunded_total", { kind: "PAYMENT_REFUNDED" });
 };

@@ -14,7 +14,7 @@ const WHY = {
  */
 export const handleStrayPaymentRefund: Handler<"StrayPaymentRefund"> = async (event, ctx) => {
   const type = event.reason === "AMOUNT_MISMATCH" ? "PAYMENT_AMOUNT_MISMATCH_REFUNDED" : "LATE_PAYMENT_REFUNDED";
-  await refundCapture(
+  const refund = await refundCapture(
     ctx,
     {
       orderId: event.orderId,
@@ -34,5 +34,9 @@ export const handleStrayPaymentRefund: Handler<"StrayPaymentRefund"> = async (ev
       },
     },
   );
+  if (refund.alreadyRecorded) {
+    await ctx.job.note(`order ${event.orderId}: capture ${event.pgTransactionId} was already refunded (refund ${refund.refundId})`);
+    return;
+  }
   ctx.metrics.inc("payments_refunded_total", { kind: type });
 };
