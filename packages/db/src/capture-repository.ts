@@ -1,4 +1,5 @@
 import type { Db, PrismaClient } from "./client.ts";
+import { runStatement, SqlParams } from "./sql-statement.ts";
 
 /** One capture the PG reported (pgTransactionId) and, once given back, its refund. */
 export type PaymentCapture = {
@@ -17,7 +18,10 @@ export type PaymentCapture = {
 
 export type NewPaymentCapture = Omit<PaymentCapture, "refundId" | "refundedAmount" | "refundedAt">;
 
-type Row = Omit<PaymentCapture, "amount" | "refundedAmount"> & { amount: bigint | number; refundedAmount: bigint | number | null };
+type Row = Omit<PaymentCapture, "amount" | "refundedAmount"> & {
+  amount: bigint | number | string;
+  refundedAmount: bigint | number | string | null;
+};
 
 // Money columns are BIGINT; amounts stay numbers (safe integers) past this boundary.
 function toCapture(row: Row): PaymentCapture {
@@ -25,9 +29,18 @@ function toCapture(row: Row): PaymentCapture {
 }
 
 export const captureRepository = {
-  async findById(db: Db | PrismaClient, pgTransactionId: string): Promise<PaymentCapture | null> {
-    const row = await db.paymentCapture.findUnique({ where: { pgTransactionId } });
-    return row ? toCapture(row) : null;
+  /** One query on the pool (the webhook reads it on every PAID). */
+  async findById(prisma: PrismaClient, pgTransactionId: string): Promise<PaymentCapture | null> {
+    const params = new SqlParams();
+    const rows = await runStatement<Row>(
+      prisma.$pool,
+      `SELECT pg_transaction_id AS "pgTransactionId", payment_id AS "paymentId", order_id AS "orderId", amount, kept,
+         webhook_event_id AS "webhookEventId", captured_at AS "capturedAt", refund_id AS "refundId",
+         refunded_amount AS "refundedAmount", refunded_at AS "refundedAt"
+       FROM p_payment_capture WHERE pg_transaction_id = ${params.add(pgTransactionId)}`,
+      params,
+    );
+    return rows[0] ? toCapture(rows[0]) : null;
   },
 
   async listByOrder(db: Db | PrismaClient, orderId: string): Promise<PaymentCapture[]> {
