@@ -46,6 +46,8 @@ export type AppDeps = {
   adminUser?: string | undefined;
   adminPassword?: string | undefined;
   now?: () => Date;
+  /** draws order numbers (default: random); tests force a clash with it */
+  newOrderNumber?: (now: Date) => string;
 };
 
 export function buildApp(deps: AppDeps) {
@@ -106,6 +108,7 @@ export function buildApp(deps: AppDeps) {
     stock: deps.stock,
     holdSeconds: deps.holdSeconds,
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.newOrderNumber ? { newOrderNumber: deps.newOrderNumber } : {}),
     ...observed,
   });
   const webhook = paymentWebhook({ prisma: deps.prisma, ...(deps.now ? { now: deps.now } : {}), ...observed });

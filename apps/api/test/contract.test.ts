@@ -280,7 +280,7 @@ describe("operations", () => {
     expect(doc.status).toBe(200);
     for (const path of ["/orders", "/orders/{id}", "/orders/{id}/audit", "/orders/{id}/payment", "/orders/{id}/cancel",
       "/orders/{id}/refund", "/orders/{id}/status", "/webhooks/payments", "/stores/{storeId}/products/{productId}",
-      "/sandbox/payments/{paymentId}/complete"]) {
+      "/sandbox/payments/{paymentId}/complete", "/sandbox/payments/{paymentId}"]) {
       expect(Object.keys(doc.body.paths)).toContain(path);
     }
     const docs = await h.app.request("/docs");

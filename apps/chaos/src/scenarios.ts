@@ -8,6 +8,7 @@ import {
   checkInvariants,
   DEFAULT_MIX,
   runLoad,
+  waitForStockFollowUps,
   waitUntilSettled,
   type LoadResult,
   type Mix,
@@ -159,6 +160,8 @@ async function underLoad(
     load.world.stores.flatMap((s) => s.products),
     (ctx.paymentTimeoutSeconds + 5 + 2 * 5 + 5) * 1000,
   );
+  // Refunds of captures the orders did not keep follow on their own (a stalled job after a kill: 30 s).
+  await waitForStockFollowUps(ctx.databaseUrl, orders.map((o) => o.id), 60_000);
   const check = await checkInvariants({
     databaseUrl: ctx.databaseUrl,
     api,
@@ -587,6 +590,7 @@ const webhookDeadline: Scenario = {
     // Settle and check the deadline orders on their own (their product is not the load's).
     const tracked = orders.map((o) => o.tracked);
     const settle = await waitUntilSettled(api, tracked, { timeoutMs: 60_000 + ctx.paymentTimeoutSeconds * 1000 });
+    await waitForStockFollowUps(ctx.databaseUrl, tracked.map((o) => o.id), 60_000);
     const check = await checkInvariants({
       databaseUrl: ctx.databaseUrl,
       api,

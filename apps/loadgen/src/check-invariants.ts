@@ -206,42 +206,80 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
     const audits = await q<{ n: string }>("SELECT count(*) AS n FROM p_order_audit WHERE order_id = ANY($1::uuid[])", [ids]);
     checked.auditEntries = Number(audits[0]?.n ?? 0);
 
-    // --- refunds: each refunded payment once, with one audit entry; no money kept without a sale ---
+    // --- refunds, per capture: every capture not kept for its order has exactly one refund of
+    // its own amount; the kept one only once its order gave the money back; no refund id twice ---
     const payments = await q<{ id: string; order_id: string; status: string; refund_id: string | null }>(
       "SELECT id, order_id, status, refund_id FROM p_payment WHERE order_id = ANY($1::uuid[])",
       [ids],
     );
     checked.payments = payments.length;
-    const refundAudits = await q<{ payment_id: string | null; refund_id: string; event_type: string; order_id: string }>(
-      `SELECT metadata->>'paymentId' AS payment_id, metadata->>'refundId' AS refund_id, event_type, order_id FROM p_order_audit
+    const captures = await q<{
+      pg_transaction_id: string;
+      order_id: string;
+      amount: string;
+      kept: boolean;
+      refund_id: string | null;
+      refunded_amount: string | null;
+    }>(
+      `SELECT pg_transaction_id, order_id, amount, kept, refund_id, refunded_amount FROM p_payment_capture
+        WHERE order_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    checked.captures = captures.length;
+    const refundAudits = await q<{ refund_id: string; event_type: string; order_id: string }>(
+      `SELECT metadata->>'refundId' AS refund_id, event_type, order_id FROM p_order_audit
         WHERE order_id = ANY($1::uuid[]) AND event_type LIKE '%REFUND%' AND event_type <> 'REFUND_FAILED'
           AND metadata->>'refundId' IS NOT NULL`,
       [ids],
     );
-    const auditsByPayment = new Map<string, { refund_id: string; event_type: string }[]>();
-    for (const a of refundAudits) {
-      const list = auditsByPayment.get(a.payment_id ?? "") ?? [];
-      list.push(a);
-      auditsByPayment.set(a.payment_id ?? "", list);
-    }
-    const paymentById = new Map(payments.map((p) => [p.id, p]));
+    const auditsByRefund = new Map<string, string[]>();
+    for (const a of refundAudits) auditsByRefund.set(a.refund_id, [...(auditsByRefund.get(a.refund_id) ?? []), a.event_type]);
+    // The sandbox PG's own books, when the run paid through it (empty with another gateway).
+    const sandbox = await q<{ pg_transaction_id: string; refund_id: string; amount: string; captured: string | null }>(
+      `SELECT r.pg_transaction_id, r.refund_id, r.amount, c.amount AS captured FROM p_sandbox_refund r
+         JOIN p_payment_capture pc ON pc.pg_transaction_id = r.pg_transaction_id
+         LEFT JOIN p_sandbox_capture c ON c.pg_transaction_id = r.pg_transaction_id
+        WHERE pc.order_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const sandboxByCapture = new Map<string, { refund_id: string; amount: string; captured: string | null }[]>();
+    for (const r of sandbox) sandboxByCapture.set(r.pg_transaction_id, [...(sandboxByCapture.get(r.pg_transaction_id) ?? []), r]);
+    const orderStatus = new Map(orders.map((o) => [o.id, o.status]));
+    const refundOwner = new Map<string, string>();
     let refunded = 0;
-    for (const p of payments) {
-      if (p.status !== "REFUNDED") continue;
-      refunded++;
-      const entries = auditsByPayment.get(p.id) ?? [];
-      if (entries.length !== 1) {
-        add("no refund twice", `payment ${p.id} (order ${p.order_id}) is REFUNDED with ${entries.length} refund audit entries (${entries.map((e) => e.event_type).join(", ")})`);
-      } else if (entries[0]!.refund_id !== p.refund_id) {
-        add("no refund twice", `payment ${p.id}: audit refund ${entries[0]!.refund_id} ≠ payment refund ${p.refund_id}`);
+    for (const c of captures) {
+      const status = orderStatus.get(c.order_id) ?? "unknown";
+      const owed = !c.kept || MONEY_BACK_STATUSES.has(status);
+      const what = `capture ${c.pg_transaction_id} (${c.kept ? "kept" : "not kept"}) of order ${c.order_id}, ${status}`;
+      if (c.refund_id !== null) {
+        refunded++;
+        if (!owed) add("refund per capture", `${what} was refunded (${c.refund_id}) although its order keeps it`);
+        if (Number(c.refunded_amount) !== Number(c.amount)) add("refund per capture", `${what} took ${c.amount} but ${c.refunded_amount} went back`);
+        const other = refundOwner.get(c.refund_id);
+        if (other !== undefined) add("no refund twice", `refund ${c.refund_id} is shared by captures ${other} and ${c.pg_transaction_id}`);
+        refundOwner.set(c.refund_id, c.pg_transaction_id);
+        const entries = auditsByRefund.get(c.refund_id) ?? [];
+        if (entries.length !== 1) add("no refund twice", `${what}: refund ${c.refund_id} has ${entries.length} audit entries (${entries.join(", ")})`);
+      } else if (owed) {
+        add("refund per capture", `${what} was never refunded`);
+      }
+      const atPg = sandboxByCapture.get(c.pg_transaction_id) ?? [];
+      if (atPg.length > 1) add("no refund twice", `${what} has ${atPg.length} refunds at the sandbox PG`);
+      for (const r of atPg) {
+        if (r.captured !== null && Number(r.amount) > Number(r.captured)) {
+          add("refund per capture", `${what}: the sandbox PG refunded ${r.amount}, more than the ${r.captured} it captured`);
+        }
+        if (c.refund_id !== null && r.refund_id !== c.refund_id) add("no refund twice", `${what}: refund ${c.refund_id} here, ${r.refund_id} at the PG`);
+      }
+      // A refund whose answer was lost (a PG timeout) is on the PG's books of a REFUND_FAILED order: an admin asks again.
+      if (owed && sandbox.length > 0 && atPg.length === 0) add("refund per capture", `${what} owes a refund the sandbox PG never made`);
+      if (!owed && atPg.length > 0 && status !== "REFUND_FAILED") {
+        add("refund per capture", `${what}: the sandbox PG refunded it although its order keeps it`);
       }
     }
-    checked.refundedPayments = refunded;
+    checked.refundedCaptures = refunded;
     for (const a of refundAudits) {
-      const p = paymentById.get(a.payment_id ?? "");
-      if (!p || p.status !== "REFUNDED") {
-        add("no refund twice", `${a.event_type} entry of order ${a.order_id} refunds payment ${a.payment_id}, which is ${p?.status ?? "unknown"}`);
-      }
+      if (!refundOwner.has(a.refund_id)) add("no refund twice", `${a.event_type} entry of order ${a.order_id} names refund ${a.refund_id}, which no capture has`);
     }
     const paidByOrder = new Map<string, number>();
     for (const p of payments) if (p.status === "PAID") paidByOrder.set(p.order_id, (paidByOrder.get(p.order_id) ?? 0) + 1);

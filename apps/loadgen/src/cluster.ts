@@ -97,8 +97,8 @@ export class ScratchCluster {
     return this.apis().map((p) => `http://127.0.0.1:${p.port}`);
   }
 
-  /** Spawns one API or worker process with its own port; resolves once it answers. */
-  async start(kind: "api" | "worker"): Promise<ManagedProcess> {
+  /** Spawns one API or worker process with its own port (and `env` on top of the cluster's); resolves once it answers. */
+  async start(kind: "api" | "worker", env: Record<string, string> = {}): Promise<ManagedProcess> {
     const n = ++this.counters[kind];
     const name = `${kind}-${n}`;
     const port = await freePort();
@@ -114,6 +114,7 @@ export class ScratchCluster {
         ...this.options.baseEnv,
         LOG_LEVEL: "warn",
         ...this.options.env,
+        ...env,
         DATABASE_URL: this.databaseUrl,
         REDIS_URL: this.options.redisUrl,
         REDIS_PREFIX: this.redisPrefix,

@@ -6,5 +6,6 @@ export { runLoad, type LoadHooks, type LoadResult } from "./run-load.ts";
 export { formatRunReport } from "./run-report.ts";
 export { waitUntilSettled, type SettleResult, type Unsettled } from "./settle.ts";
 export { Stats, type TrackedOrder } from "./stats.ts";
+export { waitForStockFollowUps } from "./stock-follow-ups.ts";
 export { deleteKeysByPrefix, dropDatabase, freePort } from "./cluster.ts";
 export { createRng } from "./world.ts";

@@ -9,6 +9,11 @@ export type JobInfo = {
   attempt: number;
   attempts: number;
   isLastAttempt: boolean;
+  /**
+   * Says what the job found when it leaves something undone (a skip): a log line and a line
+   * in the job's own log (the dashboard shows it), so no job completes silently.
+   */
+  note: (message: string, fields?: Record<string, unknown>) => Promise<void>;
   /** Puts the job back, delayed until `timestamp` (ms); never returns. */
   delayUntil: (timestamp: number) => Promise<never>;
 };

@@ -13,6 +13,7 @@ const runtime = await startWorkerRuntime({
   ...(env.REDIS_CLUSTER_NODES ? { redisClusterNodes: env.REDIS_CLUSTER_NODES } : {}),
   redisPrefix: env.REDIS_PREFIX,
   concurrency: env.WORKER_CONCURRENCY,
+  retry: { attempts: env.JOB_ATTEMPTS, backoffMs: env.JOB_BACKOFF_MS },
   orderTimeoutSweepIntervalMs: env.ORDER_TIMEOUT_SWEEP_INTERVAL_SECONDS * 1000,
   reservationSweepIntervalMs: env.RESERVATION_SWEEP_INTERVAL_SECONDS * 1000,
   reservationSweepGraceMs: env.RESERVATION_SWEEP_GRACE_SECONDS * 1000,

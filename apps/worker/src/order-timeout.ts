@@ -7,7 +7,7 @@ export type TimeoutOutcome =
   | { kind: "TIMED_OUT" }
   | { kind: "ALREADY_TIMED_OUT" }
   | { kind: "NOT_DUE"; expiresAt: Date }
-  | { kind: "NOT_APPLICABLE" };
+  | { kind: "NOT_APPLICABLE"; order: { status: string; orderNumber: string } | null };
 
 /**
  * The payment timeout, shared by the delayed job and the sweep: PAYMENT_TIMEOUT (audit id =
@@ -42,7 +42,7 @@ export async function settleOrderTimeout(
     return { kind: "ALREADY_TIMED_OUT" };
   }
   if (seen.notDue) return { kind: "NOT_DUE", expiresAt: seen.notDue };
-  return { kind: "NOT_APPLICABLE" };
+  return { kind: "NOT_APPLICABLE", order: attempt.order };
 }
 
 async function releaseHold(deps: WorkerDeps, reservationId: string | null): Promise<void> {

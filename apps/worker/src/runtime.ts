@@ -1,5 +1,5 @@
 import { createLogger, type Logger } from "@order-flow/config";
-import { createPrisma, type PrismaClient } from "@order-flow/db";
+import { createPrisma, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
 import {
   JOB_PAYLOAD_SCHEMAS,
@@ -76,10 +76,16 @@ export type WorkerRuntime = {
 function jobContext(deps: WorkerDeps, queue: string, job: Job, token: string | undefined): HandlerContext {
   const attempts = job.opts.attempts ?? 1;
   const attempt = job.attemptsMade + 1;
+  const log = deps.log.child({ queue, jobId: job.id, attempt });
   return {
     ...deps,
-    log: deps.log.child({ queue, jobId: job.id, attempt }),
+    log,
     job: {
+      note: async (message, fields) => {
+        log.info(fields ?? {}, message);
+        // The job log is a convenience for the dashboard; the log line above is the record.
+        await job.log(message).catch((error: unknown) => log.warn({ err: error }, "could not write the job log"));
+      },
       queue,
       id: job.id ?? "",
       attempt,
@@ -140,7 +146,10 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const deps: WorkerDeps = {
     prisma,
     stock,
-    gateway: options.gateway ?? new SandboxPaymentGateway({
+    gateway:
+      options.gateway ??
+      new SandboxPaymentGateway({
+        ledger: sandboxLedgerRepository(prisma),
         refundFailureRate: options.sandboxRefundFailureRate ?? 0,
         refundTimeoutRate: options.sandboxRefundTimeoutRate ?? 0,
       }),

@@ -28,6 +28,9 @@ export const envSchema = z.object({
   RESERVATION_SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(300),
   RESERVATION_SWEEP_GRACE_SECONDS: z.coerce.number().nonnegative().default(60),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(50),
+  /** Attempts of every job before it is dead-lettered, and the first backoff delay (doubling). */
+  JOB_ATTEMPTS: z.coerce.number().int().positive().default(8),
+  JOB_BACKOFF_MS: z.coerce.number().int().positive().default(1000),
   RATE_LIMIT_PER_MINUTE: int(600),
   ADMIN_USER: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),

@@ -16,3 +16,10 @@ export { saveTransition } from "./transition-writer.ts";
 export { OrderWrite, type NewPayment, type PaymentChange, type WebhookEventRecord } from "./order-write.ts";
 export { reservationLogReader, type ReservationLogStatus } from "./reservation-log-reader.ts";
 export type { NewReservationLogRow } from "./reservation-log-row.ts";
+export { captureRepository, type NewPaymentCapture, type PaymentCapture } from "./capture-repository.ts";
+export {
+  sandboxLedgerRepository,
+  type SandboxCaptureRow,
+  type SandboxLedgerRepository,
+  type SandboxRefundRow,
+} from "./sandbox-ledger-repository.ts";

@@ -1,6 +1,7 @@
 import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
 import type pg from "pg";
 import { OUTBOX_CHANNEL } from "./outbox-repository.ts";
+import type { NewPaymentCapture } from "./capture-repository.ts";
 import type { PaymentStatus } from "./payment-repository.ts";
 import type { NewReservationLogRow } from "./reservation-log-row.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
@@ -128,6 +129,24 @@ export class OrderWrite {
        ON CONFLICT DO NOTHING RETURNING 1`,
     );
     this.#gate ??= "webhook_event";
+    return this;
+  }
+
+  /**
+   * One capture the PG reported, keyed by its pgTransactionId (a replay of a known capture
+   * writes nothing). Written with the webhook record that accepted it, behind the same gate.
+   */
+  recordCapture(capture: NewPaymentCapture): this {
+    const p = this.#p;
+    this.#cte(
+      `capture_${this.#ctes.length}`,
+      `INSERT INTO p_payment_capture (pg_transaction_id, payment_id, order_id, amount, kept, webhook_event_id, captured_at)
+       SELECT ${p.add(capture.pgTransactionId)}, ${p.add(capture.paymentId, "uuid")}, ${p.add(capture.orderId, "uuid")},
+         ${p.add(capture.amount, "bigint")}, ${p.add(capture.kept, "boolean")}, ${p.add(capture.webhookEventId)},
+         ${p.add(capture.capturedAt, "timestamptz")}
+       ${this.#where()}
+       ON CONFLICT DO NOTHING`,
+    );
     return this;
   }
 

@@ -27,16 +27,20 @@ export const paymentRepository = {
     return rows[0] ?? null;
   },
 
-  /** Conditional status change: true only for the caller that moved it from one of `from`. */
+  /**
+   * Conditional status change: true only for the caller that moved it from one of `from`.
+   * With `ofCapture`, only while the row describes that capture (its pg_transaction_id): a
+   * refund of another capture of the same payment never touches it.
+   */
   async changeStatus(
     db: Db,
     id: string,
     from: PaymentStatus[],
     to: PaymentStatus,
-    fields: { pgTransactionId?: string | null; refundId?: string | null; now: Date },
+    fields: { pgTransactionId?: string | null; refundId?: string | null; ofCapture?: string; now: Date },
   ): Promise<boolean> {
     const { count } = await db.payment.updateMany({
-      where: { id, status: { in: from } },
+      where: { id, status: { in: from }, ...(fields.ofCapture !== undefined ? { pgTransactionId: fields.ofCapture } : {}) },
       data: {
         status: to,
         updatedAt: fields.now,

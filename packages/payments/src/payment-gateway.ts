@@ -3,10 +3,18 @@ export interface PaymentGateway {
   /** Opens a payment at the PG; the result comes back later by the signed webhook. Safe to repeat. */
   requestPayment(input: { paymentId: string; orderId: string; amount: number }): Promise<{ accepted: true }>;
   /**
-   * Gives a captured payment back. The PG dedupes on idempotencyKey / paymentId, so a repeated
-   * call returns the same refund and never moves money twice. Throws PaymentGatewayError.
+   * Gives one capture back: `captureId` is the capture's pgTransactionId, `amount` what that
+   * capture took. Each capture is refunded on its own, with its own refund id; the PG dedupes
+   * on idempotencyKey, so a repeated call returns the same refund and never moves money twice.
+   * Throws PaymentGatewayError.
    */
-  refund(input: { paymentId: string; amount: number; reason: string; idempotencyKey: string }): Promise<{ refundId: string }>;
+  refund(input: {
+    paymentId: string;
+    captureId: string /* the capture's pgTransactionId */;
+    amount: number;
+    reason: string;
+    idempotencyKey: string;
+  }): Promise<{ refundId: string }>;
 }
 
 export type PaymentGatewayErrorKind = "DECLINED" | "TIMEOUT" | "UNAVAILABLE";

@@ -10,7 +10,7 @@ export function makeStrayPaymentRefund(input: {
   paymentId: string;
   amount: number;
   reason: StrayRefundReason;
-  pgTransactionId?: string | null;
+  pgTransactionId: string;
   now: Date;
 }): StrayPaymentRefund {
   return {
@@ -22,6 +22,6 @@ export function makeStrayPaymentRefund(input: {
     paymentId: input.paymentId,
     amount: input.amount,
     reason: input.reason,
-    pgTransactionId: input.pgTransactionId ?? null,
+    pgTransactionId: input.pgTransactionId,
   };
 }

@@ -12,16 +12,17 @@ export type StrayRefundReason = (typeof STRAY_REFUND_REASONS)[number];
 
 /**
  * Written to the outbox by the webhook (in the transaction that accepts the PAID event);
- * the worker refunds through the PG, marks the payment REFUNDED and audits it once.
+ * the worker refunds that one capture through the PG, records it and audits it once.
  */
 export const strayPaymentRefundSchema = z.object({
   type: z.literal("StrayPaymentRefund"),
   ...eventEnvelopeShape,
   paymentId: z.guid(),
+  /** what this capture took: exactly what goes back */
   amount: z.number().int().min(0),
   reason: z.enum(STRAY_REFUND_REASONS),
-  /** the PG's capture id, for the audit trail */
-  pgTransactionId: z.string().min(1).nullable().optional(),
+  /** the PG's capture id: the capture refunded, on its own */
+  pgTransactionId: z.string().min(1),
 });
 
 export type StrayPaymentRefund = z.infer<typeof strayPaymentRefundSchema>;

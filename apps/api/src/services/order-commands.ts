@@ -30,6 +30,8 @@ export type OrderCommandDeps = {
   holdSeconds: number;
   now?: () => Date;
   metrics?: OrderMetricsHook;
+  /** draws an order number (default: generateOrderNumber with fresh random bytes); tests force clashes */
+  newOrderNumber?: (now: Date) => string;
 };
 
 export type PlaceOrderInput = { storeId: string; items: { productId: string; quantity: number }[] };
@@ -43,6 +45,7 @@ const LOST_RACE_RETRIES = 3;
 /** The use cases behind the order endpoints; each change goes through the Order aggregate. */
 export function orderCommands(deps: OrderCommandDeps) {
   const now = deps.now ?? (() => new Date());
+  const newOrderNumber = deps.newOrderNumber ?? ((at: Date) => generateOrderNumber(at, randomBytes(8)));
   const ctx = (actor: Actor) => ({ actor, now: now(), newId: randomUUID });
 
   async function visibleOrder(orderId: string, actor: Actor): Promise<OrderState> {
@@ -110,20 +113,23 @@ export function orderCommands(deps: OrderCommandDeps) {
       const c = ctx(actor);
       const orderId = randomUUID();
       const expiresAt = new Date(c.now.getTime() + deps.holdSeconds * 1000);
-      const created = Order.create(
-        {
-          id: orderId,
-          orderNumber: generateOrderNumber(c.now, randomBytes(8)),
-          userId: actor.userId ?? "",
-          storeId: input.storeId,
-          expiresAt,
-          items: input.items.map((i) => {
-            const product = byId.get(i.productId)!;
-            return { productId: i.productId, productName: product.name, unitPrice: product.price, quantity: i.quantity };
-          }),
-        },
-        c,
-      );
+      const create = (orderNumber: string) =>
+        Order.create(
+          {
+            id: orderId,
+            orderNumber,
+            userId: actor.userId ?? "",
+            storeId: input.storeId,
+            expiresAt,
+            items: input.items.map((i) => {
+              const product = byId.get(i.productId)!;
+              return { productId: i.productId, productName: product.name, unitPrice: product.price, quantity: i.quantity };
+            }),
+          },
+          c,
+        );
+      // Built (and validated) before any stock is held; rebuilt whole if its number clashes.
+      const created = create(newOrderNumber(c.now));
       // The hold alone; its durable copy rides in the order's transaction below.
       const { result: reservation, logRow } = await deps.stock
         .holdOnly({
@@ -140,13 +146,17 @@ export function orderCommands(deps: OrderCommandDeps) {
       deps.metrics?.recordReservation(reservation.ok ? "made" : "failed");
       // The reservation result is the system's move, not the customer's.
       const system = { ...c, actor: SYSTEM_ACTOR };
-      const next = reservation.ok
-        ? Order.reserveStock(created.order, system, { reservationId: reservation.reservationId, expiresAt })
-        : Order.failReservation(created.order, system, {
-            reason: `Out of stock: product ${reservation.productId} has ${reservation.available} available, ${reservation.requested} requested`,
-          });
+      const draft = (made: ReturnType<typeof create>): NewOrderDraft => {
+        const next = reservation.ok
+          ? Order.reserveStock(made.order, system, { reservationId: reservation.reservationId, expiresAt })
+          : Order.failReservation(made.order, system, {
+              reason: `Out of stock: product ${reservation.productId} has ${reservation.available} available, ${reservation.requested} requested`,
+            });
+        return { order: next.order, audit: [...made.audit, ...next.audit], events: [...made.events, ...next.events] };
+      };
+      let next: NewOrderDraft;
       try {
-        await persistNewOrder(next.order, [...created.audit, ...next.audit], [...created.events, ...next.events], logRow);
+        next = await persistNewOrder(draft(created), (at) => draft(create(newOrderNumber(at))), logRow);
       } catch (err) {
         // The hold must not outlive a failed write; if this process dies here instead,
         // the reservation sweep finds a hold with no log row and no paid order and releases it.
@@ -220,28 +230,34 @@ export function orderCommands(deps: OrderCommandDeps) {
     },
   };
 
-  /** Order + items + audit + outbox (+ the reservation log row) in one statement. */
+  /**
+   * Order + items + audit + outbox (+ the reservation log row) in one statement. Order numbers
+   * are random; on the rare clash the whole draft is made again with a new number, so the row,
+   * the OrderCreated event and the audit entry all carry the number that was stored.
+   */
   async function persistNewOrder(
-    order: OrderState,
-    audit: TransitionResult["audit"],
-    events: TransitionResult["events"],
+    first: NewOrderDraft,
+    redraw: (at: Date) => NewOrderDraft,
     logRow: NewReservationLogRow | null | undefined,
-  ) {
+  ): Promise<NewOrderDraft> {
+    let draft = first;
     for (let attempt = 0; ; attempt++) {
       try {
-        const write = new OrderWrite().insertOrder(order).audit(audit).events(events);
+        const write = new OrderWrite().insertOrder(draft.order).audit(draft.audit).events(draft.events);
         if (logRow) write.insertReservationLog(logRow);
         await write.run(deps.prisma.$pool);
-        return;
+        return draft;
       } catch (err) {
-        // Order numbers are random; on the rare collision draw another.
         const e = err as { code?: string; constraint?: string };
         const collided = e.code === "23505" && e.constraint === "p_order_order_number_key";
         if (!collided || attempt >= 3) throw err;
-        order.orderNumber = generateOrderNumber(order.createdAt, randomBytes(8));
+        draft = redraw(draft.order.createdAt);
       }
     }
   }
 }
 
 export type OrderCommands = ReturnType<typeof orderCommands>;
+
+/** A new order as written: the row, its audit entries and its events. */
+type NewOrderDraft = { order: OrderState; audit: TransitionResult["audit"]; events: TransitionResult["events"] };

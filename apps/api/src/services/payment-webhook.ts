@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { Order, SYSTEM_ACTOR, type DomainEvent, type OrderState, type TransitionResult } from "@order-flow/domain";
-import { OrderWrite, orderRepository, paymentRepository, type PrismaClient, type WebhookEventRecord } from "@order-flow/db";
+import {
+  OrderWrite,
+  captureRepository,
+  orderRepository,
+  paymentRepository,
+  type PrismaClient,
+  type WebhookEventRecord,
+} from "@order-flow/db";
 import { makeStrayPaymentRefund, type StrayRefundReason } from "@order-flow/queues";
 import { z } from "zod";
 import type { OrderMetricsHook } from "../metrics.ts";
@@ -23,6 +30,7 @@ export type WebhookOutcome =
   | "PAYMENT_COMPLETED"
   | "PAYMENT_FAILED"
   | "IGNORED"
+  | "CAPTURE_REPLAYED"
   | "REFUND_AMOUNT_MISMATCH"
   | "REFUND_LATE_PAYMENT"
   | "REFUND_NOT_CURRENT_PAYMENT"
@@ -65,9 +73,10 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
   async function attempt(body: WebhookBody, raw: unknown): Promise<WebhookOutcome> {
     const now = clock();
     const pool = deps.prisma.$pool;
-    const [payment, order] = await Promise.all([
+    const [payment, order, knownCapture] = await Promise.all([
       UUID.test(body.paymentId) ? paymentRepository.findById(deps.prisma, body.paymentId) : null,
       UUID.test(body.orderId) ? orderRepository.findById(deps.prisma, body.orderId) : null,
+      body.status === "PAID" ? captureRepository.findById(deps.prisma, body.pgTransactionId) : null,
     ]);
     const known = payment !== null && order !== null && payment.orderId === order.id;
     const record = (outcome: WebhookOutcome): WebhookEventRecord => ({
@@ -119,7 +128,10 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
       );
     }
 
-    // PAID: money was captured. Either it completes the order, or it goes back.
+    // PAID: money was captured. Either it completes the order, or it goes back. The same capture
+    // reported again under another event id is not new money: refunding it would give back the
+    // capture that may be paying for the order.
+    if (knownCapture) return recordOnce("CAPTURE_REPLAYED");
     const firstCapture = payment.status === "REQUESTED";
     const verdict = Order.checkPaidPayment(order, { paymentId: body.paymentId, amount: body.amount });
     const inTime = now.getTime() < order.expiresAt.getTime();
@@ -132,9 +144,19 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
     else outcome = "PAYMENT_COMPLETED";
 
     const captured = (write: OrderWrite) => {
+      // The payment row describes its first capture; a later one has its own capture row only.
       if (firstCapture) {
         write.changePaymentStatus({ id: body.paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: body.pgTransactionId, now });
       }
+      write.recordCapture({
+        pgTransactionId: body.pgTransactionId,
+        paymentId: body.paymentId,
+        orderId: order.id,
+        amount: body.amount,
+        kept: outcome === "PAYMENT_COMPLETED",
+        webhookEventId: body.eventId,
+        capturedAt: now,
+      });
     };
     if (outcome === "PAYMENT_COMPLETED") {
       const result = Order.completePayment(order, ctx, {

@@ -42,6 +42,7 @@ export async function createHarness(
     queues?: boolean;
     adminUser?: string;
     adminPassword?: string;
+    newOrderNumber?: (now: Date) => string;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -75,6 +76,7 @@ export async function createHarness(
     ...(queues ? { queues } : {}),
     adminUser: options.adminUser,
     adminPassword: options.adminPassword,
+    ...(options.newOrderNumber ? { newOrderNumber: options.newOrderNumber } : {}),
   });
 
   const storeId = randomUUID();

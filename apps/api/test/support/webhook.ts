@@ -8,6 +8,7 @@ export type WebhookInput = {
   status: "PAID" | "FAILED";
   amount: number;
   eventId?: string;
+  pgTransactionId?: string;
 };
 
 /** Sends a PG webhook as the PG would: signed over the raw body. */
@@ -18,7 +19,7 @@ export async function sendWebhook(h: Harness, input: WebhookInput, opts: { secre
     orderId: input.orderId,
     status: input.status,
     amount: input.amount,
-    pgTransactionId: `pg_${randomUUID().slice(0, 8)}`,
+    pgTransactionId: input.pgTransactionId ?? `pg_${randomUUID().slice(0, 8)}`,
   });
   const signature = signWebhook(body, opts.secret ?? WEBHOOK_SECRET, opts.t ?? Math.floor(Date.now() / 1000));
   const sent = opts.tamper ? body.replace(`"amount":${input.amount}`, `"amount":${input.amount + 1}`) : body;

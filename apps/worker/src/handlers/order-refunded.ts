@@ -1,52 +1,114 @@
 import { orderRepository } from "@order-flow/db";
-import { Order } from "@order-flow/domain";
-import type { Handler } from "../handler.ts";
+import { Order, type Actor, type OrderState } from "@order-flow/domain";
+import { UnrecoverableError } from "bullmq";
+import type { Handler, HandlerContext } from "../handler.ts";
+import { keptCapture } from "../kept-capture.ts";
+import { orderLabel } from "../order-label.ts";
 import { transitionOrder } from "../order-transition.ts";
+import { refundCapture } from "../payment-refund.ts";
 import { systemContext } from "../system-context.ts";
 
 /**
- * phase REQUESTED: refund through the PG, then REFUND_COMPLETED (refundId) and the payment
- * REFUNDED. A PG failure is rethrown so BullMQ retries with backoff; the last attempt's failure
- * moves the order to REFUND_FAILED (an admin may request again) and still fails the job.
+ * The queue dashboard acting for the operator who retried a dead refund job: DOMAIN.md gives
+ * REFUND_FAILED → REFUND_REQUESTED to an admin, and the dashboard is admin-only.
+ */
+const DASHBOARD: Actor = Object.freeze({ role: "admin", userId: null, storeId: null });
+
+/**
+ * phase REQUESTED: refunds the capture that paid the order (exactly what it took) through the
+ * PG, then REFUND_COMPLETED (refundId) and the payment REFUNDED. A PG failure is rethrown so
+ * BullMQ retries with backoff; the last attempt's failure moves the order to REFUND_FAILED (an
+ * admin may request again) and still fails the job. The same job run again after that (retried
+ * from the dashboard, or redriven) requests the refund again on the admin's behalf; a job that
+ * finds nothing to do says so, and one that may do nothing fails with the reason.
  */
 export const handleOrderRefunded: Handler<"OrderRefunded"> = async (event, ctx) => {
-  if (event.phase !== "REQUESTED") return;
-  const order = await orderRepository.findById(ctx.prisma, event.orderId);
-  if (order?.status !== "REFUND_REQUESTED") return;
-  const paymentId = event.paymentId ?? order.paymentId;
-  if (!paymentId) {
-    await failRefund(ctx, event.orderId, "The order has no captured payment to refund");
+  if (event.phase !== "REQUESTED") {
+    await ctx.job.note(`order ${event.orderId}: OrderRefunded ${event.phase} needs no work`);
     return;
   }
+  let order = await orderRepository.findById(ctx.prisma, event.orderId);
+  if (!order) throw new UnrecoverableError(`order ${event.orderId} does not exist: there is nothing to refund`);
+  if (order.status === "REFUND_FAILED") {
+    const again = await requestAgain(ctx, order);
+    if (again.kind === "APPLIED") {
+      const next = again.result.events[0]?.eventId;
+      await ctx.job.note(
+        `${orderLabel(order.id, order)}: the refund had failed for good; requested again on the dashboard's behalf ` +
+          `(REFUND_FAILED → REFUND_REQUESTED), carried out by job ${next}`,
+        { orderId: order.id, orderNumber: order.orderNumber, refundJobId: next },
+      );
+      return;
+    }
+    order = again.order ?? order;
+  }
+  const label = orderLabel(order.id, order);
+  if (order.status === "REFUND_COMPLETED") {
+    await ctx.job.note(`${label} is already REFUND_COMPLETED (refund ${order.refundId}): nothing left to do`, { orderId: order.id });
+    return;
+  }
+  if (order.status !== "REFUND_REQUESTED") {
+    throw new UnrecoverableError(`${label} is ${order.status}, not REFUND_REQUESTED: this refund job may do nothing to it`);
+  }
+  const paymentId = event.paymentId ?? order.paymentId;
   let refundId: string;
   try {
-    ({ refundId } = await ctx.gateway.refund({
+    if (!paymentId) throw new Error(`${label} has no captured payment to refund`);
+    const kept = await keptCapture(ctx, order, paymentId);
+    ({ refundId } = await refundCapture(ctx, {
+      orderId: order.id,
       paymentId,
-      amount: event.amount,
+      captureId: kept.captureId,
+      amount: kept.amount,
       reason: event.reason ?? "Refund requested",
       idempotencyKey: event.eventId,
     }));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    ctx.log.warn({ orderId: event.orderId, attempt: ctx.job.attempt, attempts: ctx.job.attempts, err: error }, "refund failed");
-    if (ctx.job.isLastAttempt) {
-      await failRefund(ctx, event.orderId, `${message} (after ${ctx.job.attempt} attempt(s))`);
-    }
+    ctx.log.warn(
+      { orderId: order.id, orderNumber: order.orderNumber, attempt: ctx.job.attempt, attempts: ctx.job.attempts, err: error },
+      "refund failed",
+    );
+    if (ctx.job.isLastAttempt) await failRefund(ctx, order.id, `${message} (after ${ctx.job.attempt} attempt(s))`);
     throw error;
   }
   const now = ctx.clock();
-  await transitionOrder(ctx, event.orderId, (o) =>
+  const done = await transitionOrder(ctx, order.id, (o) =>
     o.status !== "REFUND_REQUESTED"
       ? null
       : {
           result: Order.completeRefund(o, systemContext(now), { refundId }),
-          alsoWrite: (write) => write.changePaymentStatus({ id: paymentId, from: ["PAID"], to: "REFUNDED", refundId, now }),
+          alsoWrite: (write) => write.changePaymentStatus({ id: paymentId!, from: ["PAID"], to: "REFUNDED", refundId, now }),
         },
   );
+  if (done.kind === "SKIPPED") {
+    await ctx.job.note(`${label}: refunded (refund ${refundId}) but the order is now ${done.order?.status ?? "gone"}`, {
+      orderId: order.id,
+    });
+    return;
+  }
   ctx.metrics.inc("payments_refunded_total", { kind: "REFUND_COMPLETED" });
 };
 
-async function failRefund(ctx: Parameters<Handler<"OrderRefunded">>[1], orderId: string, reason: string): Promise<void> {
+/** The admin's move, made by the dashboard on the operator's behalf, audited as such. */
+function requestAgain(ctx: HandlerContext, order: OrderState) {
+  const now = ctx.clock();
+  return transitionOrder(ctx, order.id, (o) => {
+    if (o.status !== "REFUND_FAILED") return null;
+    const result = Order.requestRefund(o, { ...systemContext(now), actor: DASHBOARD }, {
+      reason: `dead refund job ${ctx.job.queue}/${ctx.job.id} retried by an operator (queue dashboard or jobs:redrive) after: ${
+        o.failureReason ?? "the refund failed"
+      }`,
+    });
+    const audit = result.audit.map((a) => ({
+      ...a,
+      metadata: { ...a.metadata, onBehalfOf: "queue dashboard", retriedJobId: ctx.job.id, retriedQueue: ctx.job.queue },
+    }));
+    return { result: { ...result, audit } };
+  });
+}
+
+async function failRefund(ctx: HandlerContext, orderId: string, reason: string): Promise<void> {
   await transitionOrder(ctx, orderId, (o) =>
     o.status === "REFUND_REQUESTED" ? { result: Order.failRefund(o, systemContext(ctx.clock()), { reason }) } : null,
   );

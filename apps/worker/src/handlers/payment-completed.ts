@@ -1,6 +1,7 @@
 import { orderRepository } from "@order-flow/db";
 import { Order } from "@order-flow/domain";
 import type { Handler } from "../handler.ts";
+import { orderLabel } from "../order-label.ts";
 import { removeOrderTimeout } from "../order-timeout-job.ts";
 import { transitionOrder } from "../order-transition.ts";
 import { systemContext } from "../system-context.ts";
@@ -15,8 +16,9 @@ export const handlePaymentCompleted: Handler<"PaymentCompleted"> = async (event,
         // A cancel may have released it meanwhile; otherwise this needs a person (retries, then JOB_FAILED).
         const now = await orderRepository.findById(ctx.prisma, event.orderId);
         if (now?.status === "PAYMENT_COMPLETED") {
-          throw new Error(`reservation ${order.reservationId} of paid order ${order.id} is no longer held`);
+          throw new Error(`reservation ${order.reservationId} of paid ${orderLabel(order.id, order)} is no longer held`);
         }
+        await ctx.job.note(`${orderLabel(order.id, order)} became ${now?.status ?? "missing"} while its stock was confirmed: left as it is`);
         return;
       }
     }
@@ -28,6 +30,8 @@ export const handlePaymentCompleted: Handler<"PaymentCompleted"> = async (event,
       undefined,
       order,
     );
+  } else {
+    await ctx.job.note(`${orderLabel(event.orderId, order)} is ${order?.status ?? "missing"}, not PAYMENT_COMPLETED: already confirmed or no longer paid`);
   }
   await removeOrderTimeout(ctx, event.orderId);
 };
