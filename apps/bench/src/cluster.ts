@@ -39,6 +39,7 @@ export class BenchCluster {
   readonly databaseName = `of_bench_${this.id}`;
   readonly redisPrefix = `ofbench-${this.id}`;
   readonly databaseUrl: string;
+  readonly redisUrl = REDIS_URL;
   readonly jwtSecret = randomBytes(24).toString("hex");
   readonly webhookSecret = randomBytes(24).toString("hex");
   readonly logDir: string;

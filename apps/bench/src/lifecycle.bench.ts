@@ -43,11 +43,16 @@ await withCluster({ ...(cpuProfDir ? { cpuProfDir } : {}) }, async (cluster) => 
     console.log(
       `per order: API ${fmt(run.cpuMsPerOrder.api)} CPU ms, worker ${fmt(run.cpuMsPerOrder.worker)} CPU ms, ${fmt(run.commitsPerOrder)} PostgreSQL commits (reads included; the ceiling commits 6 writes)`,
     );
+    const redis = run.redis;
+    console.log(
+      `per order: Redis ${fmt(redis.cpuMsPerOrder, 2)} CPU ms, ${fmt(redis.commandsPerOrder, 0)} commands (script-internal included); most: ${redis.top.map(([c, n]) => `${c} ${fmt(n, 1)}`).join(", ")}`,
+    );
+    if (run.redisShared) console.log("  (Redis had other clients: its counters include their work; set BENCH_REDIS_URL to a private redis-server)");
     console.log(`ceiling transactions/s: ${fmt(ceiling.transactionsPerSecond, 0)}`);
     console.log(`target: ≥ 1,000 orders/s: ${run.ordersPerSecond >= 1000 ? "MET" : "missed"}; ≥ 50 % of ceiling: ${ratio >= 0.5 ? "MET" : "missed"} (${fmt(100 * ratio, 0)} %)`);
     console.log(`conservation: ${conservation.ok ? "OK" : `VIOLATED\n  ${conservation.problems.slice(0, 10).join("\n  ")}`}`);
     if (cpuProfDir) console.log(`cpu profiles: ${cpuProfDir} (summarize: pnpm bench:profile ${cpuProfDir})`);
-    saveResult("lifecycle", { ordersPerSecond: run.ordersPerSecond, cpuMsPerOrder: run.cpuMsPerOrder, commitsPerOrder: run.commitsPerOrder, ceiling: ceiling.ordersPerSecond, at: new Date().toISOString() });
+    saveResult("lifecycle", { ordersPerSecond: run.ordersPerSecond, cpuMsPerOrder: run.cpuMsPerOrder, commitsPerOrder: run.commitsPerOrder, redisCpuMsPerOrder: run.redis.cpuMsPerOrder, redisCommandsPerOrder: run.redis.commandsPerOrder, ceiling: ceiling.ordersPerSecond, at: new Date().toISOString() });
     if (!conservation.ok || run.failed > 0) process.exitCode = 1;
   } finally {
     client.close();

@@ -1,6 +1,7 @@
 // The full lifecycle at saturation (POST /orders → PREPARING) and its correctness check.
 import type { BenchCluster } from "./cluster.ts";
 import { HttpClient } from "./http.ts";
+import { redisCostPerOrder, redisSnapshot, type RedisCost } from "./redis-counters.ts";
 import { pool, sleep } from "./report.ts";
 import { placeAndPay, seedWorld, type World } from "./world.ts";
 
@@ -17,6 +18,10 @@ export type LifecycleResult = {
   cpuMsPerOrder: { api: number; worker: number };
   /** PostgreSQL commits per order (autocommit reads included) */
   commitsPerOrder: number;
+  /** Redis CPU and commands per order, from the server's counters (only this run's when its Redis is private) */
+  redis: RedisCost;
+  /** other clients were connected to Redis: its counters include their work */
+  redisShared: boolean;
 };
 
 export type Conservation = { ok: boolean; notPreparing: number; problems: string[] };
@@ -62,6 +67,7 @@ export async function runLifecycle(
     cluster.processes.filter((p) => p.kind === kind).reduce((sum, p) => sum + cluster.cpuSeconds(p), 0);
   await sleep(1200); // pg_stat_database lags up to a second
   const commitsBefore = await cluster.commits();
+  const redisBefore = await redisSnapshot(cluster.redisUrl);
   const cpuBefore = { api: cpu("api"), worker: cpu("worker") };
   const started = Date.now();
   await pool(options.orders, options.concurrency, async (i) => {
@@ -83,6 +89,7 @@ export async function runLifecycle(
   const last = rows[0]?.last?.getTime() ?? Date.now();
   const seconds = (last - started) / 1000;
   const cpuAfter = { api: cpu("api"), worker: cpu("worker") };
+  const redisAfter = await redisSnapshot(cluster.redisUrl);
   await sleep(1200);
   const commits = (await cluster.commits()) - commitsBefore;
   return {
@@ -91,6 +98,9 @@ export async function runLifecycle(
       worker: (1000 * (cpuAfter.worker - cpuBefore.worker)) / Math.max(1, ids.length),
     },
     commitsPerOrder: commits / Math.max(1, ids.length),
+    redis: redisCostPerOrder(redisBefore, redisAfter, ids.length),
+    // Each API and worker process holds a few connections; far more means someone else's traffic.
+    redisShared: redisAfter.clients > 8 * cluster.processes.length + 2,
     ids,
     orders: preparing,
     failed: failed + (ids.length - preparing),
