@@ -1,10 +1,11 @@
 import { createLogger, type Logger } from "@order-flow/config";
-import { createPrisma, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
+import { createPrisma, onOutboxCommit, outboxRepository, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
 import {
   JOB_PAYLOAD_SCHEMAS,
   JOB_QUEUE_NAMES,
   MAINTENANCE_QUEUE,
+  OutboxDispatcher,
   bullPrefix,
   closeQueues,
   createQueues,
@@ -23,7 +24,7 @@ import { HANDLERS } from "./handlers/index.ts";
 import { isFinalFailure, recordFinalFailure } from "./job-failures.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { lostJobsGuard } from "./lost-jobs-guard.ts";
-import { OutboxRelay } from "./outbox-relay.ts";
+import { OutboxRelay, observeRelayed } from "./outbox-relay.ts";
 import { maintenanceProcessor, upsertSchedulers, type SchedulerSettings } from "./schedulers.ts";
 import type { StockPort } from "./stock-port.ts";
 import { LoggingStoreNotifier, type StoreNotifier } from "./store-notifier.ts";
@@ -143,6 +144,14 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   }
 
   const queues = createQueues({ connection, redisPrefix: options.redisPrefix, jobOptions: defaultJobOptions(options.retry) });
+  // Events this process commits (handlers' transitions) go to the queues right after the commit.
+  const dispatcher = new OutboxDispatcher({
+    queues,
+    markSent: (ids) => outboxRepository.markSent(prisma, ids),
+    onPublished: (jobs) => observeRelayed(metrics, jobs),
+    onError: (error, stage) => log.warn({ err: error, stage }, "outbox dispatch failed; the relay publishes the events"),
+  });
+  onOutboxCommit(prisma, dispatcher.dispatch);
   const deps: WorkerDeps = {
     prisma,
     stock,
@@ -212,7 +221,6 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
 
   const relay = new OutboxRelay({
     prisma,
-    databaseUrl: options.databaseUrl,
     queues,
     log,
     metrics,
@@ -241,6 +249,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       await relay.stop();
       // close() waits for jobs in flight; the workers take no new ones meanwhile.
       await Promise.allSettled(workers.map((w) => w.close()));
+      await dispatcher.close();
+      onOutboxCommit(prisma, null);
       await closeQueues(queues);
       for (const closer of closers.reverse()) await closer().catch(() => {});
       log.info("worker stopped");

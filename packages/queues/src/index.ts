@@ -6,3 +6,5 @@ export * from "./prefix.ts";
 export * from "./connections.ts";
 export * from "./create-queues.ts";
 export * from "./make-stray-payment-refund.ts";
+export * from "./outbox-jobs.ts";
+export * from "./outbox-dispatcher.ts";
