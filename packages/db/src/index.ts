@@ -24,3 +24,4 @@ export {
   type SandboxLedgerRepository,
   type SandboxRefundRow,
 } from "./sandbox-ledger-repository.ts";
+export { readWebhookSubject, type WebhookSubject } from "./webhook-subject-reader.ts";
