@@ -11,6 +11,11 @@ export type OutboxRelayOptions = {
   /** how often a pass looks for rows the committing process did not put in the queues */
   pollIntervalMs?: number;
   batchSize?: number;
+  /**
+   * rows committed less than this long ago are left to the process that committed them (its
+   * OutboxDispatcher adds them right after the commit); a pass taking them would add them twice
+   */
+  graceMs?: number;
   /** an enqueue slower than this fails the batch (rows stay unsent) */
   publishTimeoutMs?: number;
 };
@@ -39,7 +44,7 @@ export class OutboxRelay {
   #stopped = false;
 
   constructor(options: OutboxRelayOptions) {
-    this.#o = { pollIntervalMs: 500, batchSize: 200, publishTimeoutMs: 10_000, ...options };
+    this.#o = { pollIntervalMs: 500, batchSize: 200, graceMs: 1_000, publishTimeoutMs: 10_000, ...options };
   }
 
   async start(): Promise<void> {
@@ -68,7 +73,12 @@ export class OutboxRelay {
   /** Resolves when everything committed so far has been relayed (tests, shutdown). */
   async flush(): Promise<void> {
     while (this.#draining) await this.#draining;
-    await this.#drainLoop();
+    this.#flushing = true;
+    try {
+      await this.#drainLoop();
+    } finally {
+      this.#flushing = false;
+    }
   }
 
   async stop(): Promise<void> {
@@ -78,10 +88,17 @@ export class OutboxRelay {
     if (this.#draining) await this.#draining.catch(() => {});
   }
 
+  /** flush() takes every unsent row: it is asked for everything committed so far. */
+  #flushing = false;
+
+  get #graceMs(): number {
+    return this.#flushing ? 0 : this.#o.graceMs;
+  }
+
   async #drainLoop(): Promise<void> {
     try {
       for (;;) {
-        const relayed = await outboxRepository.relayBatch(this.#o.prisma, this.#o.batchSize, (rows) => this.#publish(rows));
+        const relayed = await outboxRepository.relayBatch(this.#o.prisma, this.#o.batchSize, (rows) => this.#publish(rows), this.#graceMs);
         if (relayed < this.#o.batchSize || this.#stopped) return;
       }
     } catch (error) {

@@ -47,6 +47,8 @@ export type WorkerRuntimeOptions = {
   outboxRetentionMs?: number;
   relayPollIntervalMs?: number;
   relayBatchSize?: number;
+  /** how old an unsent outbox row must be before the relay takes it (default 1 s; see OutboxRelay) */
+  relayGraceMs?: number;
   /** SANDBOX_REFUND_FAILURE_RATE, when no gateway is given */
   sandboxRefundFailureRate?: number;
   /** SANDBOX_REFUND_TIMEOUT_RATE, when no gateway is given */
@@ -226,6 +228,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     metrics,
     ...(options.relayPollIntervalMs !== undefined ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
     ...(options.relayBatchSize !== undefined ? { batchSize: options.relayBatchSize } : {}),
+    ...(options.relayGraceMs !== undefined ? { graceMs: options.relayGraceMs } : {}),
   });
   // Also catches a FLUSHALL that dropped no connection; checked every few seconds.
   const lostJobs = lostJobsGuard({

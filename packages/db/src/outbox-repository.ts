@@ -22,6 +22,8 @@ export const outboxRepository = {
     prisma: PrismaClient,
     limit: number,
     publish: (rows: OutboxRow[]) => Promise<void>,
+    /** rows committed less than this long ago are left to the process that committed them */
+    graceMs = 0,
   ): Promise<number> {
     return inPgTransaction(prisma.$pool, async (client) => {
       const lock = await client.query<{ locked: boolean }>({
@@ -33,8 +35,9 @@ export const outboxRepository = {
       const { rows } = await client.query<{ id: string; event_type: string; payload: DomainEvent; available_at: Date }>({
         name: "outbox_relay_take",
         text: `SELECT id, event_type, payload, available_at FROM p_outbox_event
-               WHERE sent_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        values: [limit],
+               WHERE sent_at IS NULL AND recorded_at <= now() - make_interval(secs => $2::float8 / 1000)
+               ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        values: [limit, graceMs],
       });
       if (rows.length === 0) return 0;
       await publish(rows.map((r) => ({ id: r.id, eventType: r.event_type, payload: r.payload, availableAt: r.available_at })));
