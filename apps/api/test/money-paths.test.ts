@@ -94,7 +94,8 @@ describe("money paths", () => {
     const ledger = await waitForLedger(h, paymentId, (l) => l.refunds.length > 0);
     expect(ledger).toMatchObject({ paymentId, orderId: order.id, amount: 20000, captures: [{ pgTransactionId: captureId, amount: 1 }] });
     expect(ledger.refunds).toEqual([{ refundId: expect.any(String), pgTransactionId: captureId, amount: 1 }]);
-    const entry = (await auditOf(h, order.id)).find((e) => e.eventType === "PAYMENT_AMOUNT_MISMATCH_REFUNDED");
+    const mismatch = (e: AuditEntry) => e.eventType === "PAYMENT_AMOUNT_MISMATCH_REFUNDED";
+    const entry = (await waitForAudit(h, order.id, (entries) => entries.some(mismatch))).find(mismatch);
     expect(entry?.metadata).toMatchObject({ amount: 1, pgTransactionId: captureId, refundId: ledger.refunds[0]!.refundId });
     expect(entry?.changeSummary).toContain("(1)");
   });
