@@ -33,7 +33,7 @@ export class OutboxDispatcher {
   #closed = false;
 
   constructor(options: OutboxDispatcherOptions) {
-    this.#o = { markEveryMs: 50, enqueueTimeoutMs: 5_000, ...options };
+    this.#o = { markEveryMs: 250, enqueueTimeoutMs: 5_000, ...options };
   }
 
   /** The outbox sink: never throws, never waits. */
