@@ -45,6 +45,8 @@ export type AppDeps = {
   /** ADMIN_USER / ADMIN_PASSWORD: basic auth to the dashboard, off unless both are set */
   adminUser?: string | undefined;
   adminPassword?: string | undefined;
+  /** ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: the dashboard may empty, obliterate and clean queues (default false) */
+  queueBoardDestructiveActions?: boolean;
   now?: () => Date;
 };
 
@@ -112,7 +114,7 @@ export function buildApp(deps: AppDeps) {
 
   if (deps.queues) {
     app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword }));
-    app.route(BOARD_PATH, queueBoard(Object.values(deps.queues)));
+    app.route(BOARD_PATH, queueBoard(Object.values(deps.queues), { allowDestructive: deps.queueBoardDestructiveActions ?? false }));
   }
   app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));
   app.route("/", orderRoutes({ prisma: deps.prisma, commands }));

@@ -42,6 +42,7 @@ export async function createHarness(
     queues?: boolean;
     adminUser?: string;
     adminPassword?: string;
+    queueBoardDestructiveActions?: boolean;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -75,6 +76,7 @@ export async function createHarness(
     ...(queues ? { queues } : {}),
     adminUser: options.adminUser,
     adminPassword: options.adminPassword,
+    ...(options.queueBoardDestructiveActions ? { queueBoardDestructiveActions: true } : {}),
   });
 
   const storeId = randomUUID();
