@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
 import { routePath } from "hono/route";
@@ -13,12 +12,14 @@ import { BOARD_PATH, queueBoard } from "./board.ts";
 import type { AppEnv } from "./context.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
+import { openApiDocument } from "./openapi-document.ts";
 import { bearerAuth } from "./middleware/auth.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requireRedis } from "./middleware/require-redis.ts";
 import { ApiProblem, problemResponse, toProblem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
+import { docsRoutes } from "./routes/docs.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { sandboxRoutes } from "./routes/sandbox.ts";
@@ -138,13 +139,8 @@ export function buildApp(deps: AppDeps) {
     );
   }
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "Order flow API", version: "1.0.0", description: "Orders, stock holds, payments and refunds." },
-    security: [{ bearer: [] }],
-  });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.doc31("/openapi.json", openApiDocument(app.openAPIRegistry));
+  app.route("/", docsRoutes({ path: "/docs", specUrl: "/openapi.json" }));
 
   app.notFound((c) => problemResponse(c, new ApiProblem("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {

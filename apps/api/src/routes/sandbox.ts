@@ -4,7 +4,7 @@ import { paymentRepository, type PrismaClient } from "@order-flow/db";
 import { signWebhook } from "@order-flow/payments";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
-import { problems, uuid } from "../schemas/common.ts";
+import { jsonResponse, problems, uuid } from "../schemas/common.ts";
 import type { OrderCommands } from "../services/order-commands.ts";
 
 /**
@@ -22,9 +22,16 @@ export function sandboxRoutes(deps: {
     createRoute({
       method: "post",
       path: "/sandbox/payments/{paymentId}/complete",
+      operationId: "completeSandboxPayment",
+      tags: ["sandbox"],
       summary: "Sandbox PG: complete a payment and send its webhook",
+      description:
+        "The order's customer or an admin; served only with PAYMENT_GATEWAY=sandbox. Sends the signed webhook a " +
+        "real PG would send; `amount` plays a short or over-capture.",
       request: {
-        params: z.object({ paymentId: uuid.openapi({ param: { name: "paymentId", in: "path" } }) }),
+        params: z.object({
+          paymentId: uuid.openapi({ param: { name: "paymentId", in: "path" }, description: "The payment's id" }),
+        }),
         body: {
           required: true,
           content: {
@@ -39,15 +46,18 @@ export function sandboxRoutes(deps: {
         },
       },
       responses: {
-        202: {
-          description: "The webhook was sent",
-          content: {
-            "application/json": {
-              schema: z.object({ paymentId: uuid, eventId: z.string(), outcome: z.string(), webhookStatus: z.number() }),
-            },
-          },
-        },
-        ...problems(400, 401, 403, 404, 429, 503),
+        202: jsonResponse(
+          z
+            .object({
+              paymentId: uuid,
+              eventId: z.string(),
+              outcome: z.enum(["PAID", "FAILED"]),
+              webhookStatus: z.number().int().openapi({ description: "What the webhook endpoint answered" }),
+            })
+            .openapi("SandboxPaymentCompleted"),
+          "The webhook was sent",
+        ),
+        ...problems(400, 401, 403, 404, 413, 429, 503),
       },
     }),
     async (c) => {
