@@ -14,5 +14,5 @@ export const handleOrderCreated: Handler<"OrderCreated"> = async (event, ctx) =>
     return;
   }
   if (!AWAITING_PAYMENT.has(order.status)) return;
-  await scheduleOrderTimeout(ctx, order.id, order.expiresAt);
+  await scheduleOrderTimeout(ctx, order.id, order.expiresAt, order.orderNumber);
 };
