@@ -79,7 +79,7 @@ describe("what the dashboard shows of an order's jobs", () => {
     expect(failed.failedReason).toContain(order.id);
     // One stack, not one per attempt, and no directory of this machine in it.
     expect(failed.stacktrace).toHaveLength(1);
-    const stack = failed.stacktrace[0]!;
+    const stack = failed.stacktrace![0]!;
     expect(stack.split("\n")[0]).toContain(order.orderNumber);
     expect(stack).toMatch(/\n\s+at /);
     expect(stack).not.toContain(ROOT);
