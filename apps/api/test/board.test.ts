@@ -139,3 +139,58 @@ describe("queue dashboard with ADMIN_QUEUE_DESTRUCTIVE_ACTIONS=true", () => {
     expect(await queue.getJobCountByTypes("waiting")).toBe(0);
   });
 });
+
+describe("a failed job on the dashboard", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness({ queues: true });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("names its order's number and id, shows one stack without this machine's paths, and has a log", async () => {
+    const worker = await h.startWorker();
+    const productId = await h.product({ onHand: 5 });
+    const placed = await h.placeOrder([{ productId, quantity: 1 }]);
+    expect(placed.status).toBe(201);
+    const order = placed.body as { id: string; orderNumber: string };
+    // A job about this order whose payload is broken: it fails at once, for good.
+    const queue = h.queues!["order-created"];
+    const job = await queue.add("OrderCreated", { type: "OrderCreated", orderId: order.id, broken: true }, { attempts: 1 });
+    const deadline = Date.now() + 15_000;
+    while ((await job.getState()) !== "failed") {
+      if (Date.now() > deadline) throw new Error("the job did not fail in time");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    const listed = await h.call("GET", "/admin/queues/api/queues?activeQueue=order-created&status=failed&page=1&jobsPerPage=10", {
+      token: h.tokens.admin,
+    });
+    const board = listed.body.queues.find((q: { name: string }) => q.name === "order-created");
+    const shown = board.jobs.find((j: { id: string }) => j.id === job.id);
+    expect(shown.failedReason).toContain(order.orderNumber);
+    expect(shown.failedReason).toContain(order.id);
+    expect(shown.stacktrace).toHaveLength(1);
+    expect(shown.stacktrace[0]).not.toContain(process.cwd());
+    expect(shown.stacktrace[0]).not.toContain("file://");
+    const logs = await h.call("GET", `/admin/queues/api/queues/order-created/${job.id}/logs`, { token: h.tokens.admin });
+    expect(logs.status).toBe(200);
+    expect(logs.body.some((line: string) => line.startsWith("failed: ") && line.includes(order.orderNumber))).toBe(true);
+
+    // The order's own jobs carry its number in their names, as the job header shows.
+    const completedNames = async () => {
+      const completed = await h.call("GET", "/admin/queues/api/queues?activeQueue=order-created&status=completed&page=1&jobsPerPage=10", {
+        token: h.tokens.admin,
+      });
+      return completed.body.queues.find((q: { name: string }) => q.name === "order-created").jobs.map((j: { name: string }) => j.name) as string[];
+    };
+    let names = await completedNames();
+    while (!names.includes(`OrderCreated ${order.orderNumber}`) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      names = await completedNames();
+    }
+    expect(names).toContain(`OrderCreated ${order.orderNumber}`);
+    await worker.close();
+  });
+});
