@@ -1,3 +1,4 @@
+import { loadEnv } from "@order-flow/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -109,11 +110,12 @@ describe("queue dashboard actions by default", () => {
     expect(await queue.getJobState(job.id!)).toBe("failed");
     expect(await queue.getJobCountByTypes("failed")).toBe(1);
 
-    // Inspecting and pausing are fine, and so is the retry operators need.
+    // Inspecting, pausing and promoting are fine, and so is the retry operators need.
     expect((await h.call("GET", `/admin/queues/api/queues/order-created/${job.id}`, { token: h.tokens.admin })).status).toBe(200);
     expect((await h.call("PUT", "/admin/queues/api/queues/order-created/pause", { token: h.tokens.admin })).status).toBe(200);
     expect(await queue.isPaused()).toBe(true);
     expect((await h.call("PUT", "/admin/queues/api/queues/order-created/resume", { token: h.tokens.admin })).status).toBe(200);
+    expect((await h.call("PUT", "/admin/queues/api/queues/order-created/promote", { token: h.tokens.admin })).status).toBe(200);
     const retried = await h.call("PUT", `/admin/queues/api/queues/order-created/${job.id}/retry`, { token: h.tokens.admin });
     expect(retried.status).toBeLessThan(300);
     expect(await queue.getJobState(job.id!)).toBe("waiting");
@@ -192,5 +194,14 @@ describe("a failed job on the dashboard", () => {
     }
     expect(names).toContain(`OrderCreated ${order.orderNumber}`);
     await worker.close();
+  });
+});
+
+describe("ADMIN_QUEUE_DESTRUCTIVE_ACTIONS", () => {
+  it("is off unless set to a true value, and a typo stops the start", () => {
+    expect(loadEnv({}).ADMIN_QUEUE_DESTRUCTIVE_ACTIONS).toBe(false);
+    expect(loadEnv({ ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: "false" }).ADMIN_QUEUE_DESTRUCTIVE_ACTIONS).toBe(false);
+    expect(loadEnv({ ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: "true" }).ADMIN_QUEUE_DESTRUCTIVE_ACTIONS).toBe(true);
+    expect(() => loadEnv({ ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: "ture" })).toThrow(/ADMIN_QUEUE_DESTRUCTIVE_ACTIONS/);
   });
 });
