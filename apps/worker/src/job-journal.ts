@@ -3,19 +3,20 @@ import type { Job } from "bullmq";
 
 const LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal"]);
 
+/** Debug and info lines read as what happened; warnings and errors say so. */
 function lineOf(level: string, args: unknown[]): string | null {
   const [first, second] = args;
-  if (typeof first === "string") return `${level}: ${first}`;
-  if (typeof second !== "string") return null;
+  const message = typeof first === "string" ? first : typeof second === "string" ? second : null;
+  if (message === null) return null;
   const err = (first as { err?: unknown } | null)?.err;
   const because = err instanceof Error ? `: ${err.message}` : "";
-  return `${level}: ${second}${because}`;
+  return level === "warn" || level === "error" || level === "fatal" ? `${level}: ${message}${because}` : message + because;
 }
 
 /**
  * What one attempt of a job did, in the job's own log (BullMQ `job.log`, the dashboard's Logs
- * tab): the handler's log lines of every level (debug included, whatever LOG_LEVEL says), kept
- * in order and written once the attempt ends.
+ * tab): a heading naming the order, the handler's log lines of every level (debug included,
+ * whatever LOG_LEVEL says) in order, and how the attempt ended; written once it ends.
  */
 export class JobJournal {
   readonly #lines: string[] = [];
@@ -47,9 +48,15 @@ export class JobJournal {
     });
   }
 
-  /** Best effort: a job whose handler is done must not fail because its log could not be written. */
-  async write(job: Job, outcome: string, log: Logger): Promise<void> {
-    const lines = [this.heading, ...this.#lines, outcome];
+  /**
+   * A finished attempt is one log entry (one Redis call per job on the hot path); an attempt that
+   * failed or was put back gets one entry per line. Best effort: a job whose handler is done must
+   * not fail because its log could not be written.
+   */
+  async write(job: Job, outcome: string, log: Logger, options: { finished: boolean }): Promise<void> {
+    const lines = options.finished
+      ? [`${this.heading}: ${[...this.#lines, outcome].join("; ")}`]
+      : [this.heading, ...this.#lines, outcome];
     try {
       await Promise.all(lines.map((line) => job.log(line)));
     } catch (error) {

@@ -134,16 +134,16 @@ function processorFor(deps: WorkerDeps, queue: JobQueueName) {
       await handler(parsed.data as never, jobContext(deps, queue, job, token, journal));
     } catch (error) {
       if (isControlError(error)) {
-        await journal.write(job, "not finished: it continues later", deps.log);
+        await journal.write(job, "not finished: it continues later", deps.log, { finished: false });
         throw error;
       }
       const order = error instanceof Error ? await orderOfJob(deps, job) : null;
       if (order) nameOrderInError(error as Error, order);
       else if (error instanceof Error && error.stack) error.stack = relativeStack(error.stack);
-      await journal.write(job, `failed: ${error instanceof Error ? error.message : String(error)}`, deps.log);
+      await journal.write(job, `failed: ${error instanceof Error ? error.message : String(error)}`, deps.log, { finished: false });
       throw error;
     }
-    await journal.write(job, `done in ${Math.round(performance.now() - started)} ms`, deps.log);
+    await journal.write(job, `done in ${Math.round(performance.now() - started)} ms`, deps.log, { finished: true });
   };
 }
 
