@@ -1,6 +1,6 @@
 import type { Logger } from "@order-flow/config";
 import { OUTBOX_CHANNEL, outboxRepository, type OutboxRow, type PrismaClient } from "@order-flow/db";
-import { jobPayloadSchema, queueForJob, type JobQueueName, type Queues } from "@order-flow/queues";
+import { jobName, jobPayloadSchema, queueForJob, type JobQueueName, type Queues } from "@order-flow/queues";
 import pg from "pg";
 import type { WorkerMetrics } from "./metrics.ts";
 
@@ -123,7 +123,7 @@ export class OutboxRelay {
       const queue = queueForJob(payload.type);
       const delay = Math.max(0, row.availableAt.getTime() - now);
       const jobs = byQueue.get(queue) ?? [];
-      jobs.push({ name: payload.type, data: payload, opts: { jobId: payload.eventId, ...(delay > 0 ? { delay } : {}) } });
+      jobs.push({ name: jobName(payload.type, row.orderNumber), data: payload, opts: { jobId: payload.eventId, ...(delay > 0 ? { delay } : {}) } });
       byQueue.set(queue, jobs);
     }
     const adds = Promise.all([...byQueue].map(([queue, jobs]) => this.#o.queues[queue].addBulk(jobs)));

@@ -6,3 +6,4 @@ export * from "./prefix.ts";
 export * from "./connections.ts";
 export * from "./create-queues.ts";
 export * from "./make-stray-payment-refund.ts";
+export * from "./job-name.ts";

@@ -19,5 +19,5 @@ export const handleOrderCreated: Handler<"OrderCreated"> = async (event, ctx) =>
     await ctx.job.note(`${orderLabel(order.id, order)} is ${order.status}: no payment deadline to schedule`);
     return;
   }
-  await scheduleOrderTimeout(ctx, order.id, order.expiresAt);
+  await scheduleOrderTimeout(ctx, order.id, order.expiresAt, order.orderNumber);
 };
