@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
 import { routePath } from "hono/route";
@@ -17,8 +16,10 @@ import { bearerAuth } from "./middleware/auth.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requireRedis } from "./middleware/require-redis.ts";
+import { openApiDocument } from "./openapi-document.ts";
 import { ApiProblem, problemResponse, toProblem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
+import { docsRoutes } from "./routes/docs.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { sandboxRoutes } from "./routes/sandbox.ts";
@@ -45,6 +46,8 @@ export type AppDeps = {
   /** ADMIN_USER / ADMIN_PASSWORD: basic auth to the dashboard, off unless both are set */
   adminUser?: string | undefined;
   adminPassword?: string | undefined;
+  /** ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: the dashboard may empty, obliterate and clean queues (default false) */
+  queueBoardDestructiveActions?: boolean;
   now?: () => Date;
   /** draws order numbers (default: random); tests force a clash with it */
   newOrderNumber?: (now: Date) => string;
@@ -115,7 +118,7 @@ export function buildApp(deps: AppDeps) {
 
   if (deps.queues) {
     app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword }));
-    app.route(BOARD_PATH, queueBoard(Object.values(deps.queues)));
+    app.route(BOARD_PATH, queueBoard(Object.values(deps.queues), { allowDestructive: deps.queueBoardDestructiveActions ?? false }));
   }
   app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));
   app.route("/", orderRoutes({ prisma: deps.prisma, commands }));
@@ -139,13 +142,8 @@ export function buildApp(deps: AppDeps) {
     );
   }
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "Order flow API", version: "1.0.0", description: "Orders, stock holds, payments and refunds." },
-    security: [{ bearer: [] }],
-  });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.doc31("/openapi.json", openApiDocument(app.openAPIRegistry));
+  app.route("/", docsRoutes({ path: "/docs", specUrl: "/openapi.json" }));
 
   app.notFound((c) => problemResponse(c, new ApiProblem("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {

@@ -61,6 +61,7 @@ const app = buildApp({
   queues,
   adminUser: env.ADMIN_USER,
   adminPassword: env.ADMIN_PASSWORD,
+  queueBoardDestructiveActions: env.ADMIN_QUEUE_DESTRUCTIVE_ACTIONS,
 });
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: "0.0.0.0" }, (info) =>

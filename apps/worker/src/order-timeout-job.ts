@@ -1,13 +1,18 @@
 import { makeOrderTimeoutEvent } from "@order-flow/domain";
-import { orderTimeoutJobId } from "@order-flow/queues";
+import { jobName, orderTimeoutJobId } from "@order-flow/queues";
 import { orderTimeoutEventId } from "./deterministic-id.ts";
 import type { WorkerDeps } from "./worker-deps.ts";
 
 /** Adds the delayed job that fires the order's payment timeout at its deadline (deduped by jobId). */
-export async function scheduleOrderTimeout(deps: WorkerDeps, orderId: string, expiresAt: Date): Promise<void> {
+export async function scheduleOrderTimeout(
+  deps: WorkerDeps,
+  orderId: string,
+  expiresAt: Date,
+  orderNumber?: string,
+): Promise<void> {
   const now = deps.clock();
   const event = makeOrderTimeoutEvent({ eventId: orderTimeoutEventId(orderId, expiresAt), orderId, expiresAt, now });
-  await deps.queues["order-timeout"].add("OrderTimeout", event, {
+  await deps.queues["order-timeout"].add(jobName("OrderTimeout", orderNumber), event, {
     jobId: orderTimeoutJobId(orderId),
     delay: Math.max(0, expiresAt.getTime() - now.getTime()),
   });

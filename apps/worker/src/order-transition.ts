@@ -19,7 +19,7 @@ export type TransitionAttempt =
  * acts on the state that actually won.
  */
 export async function transitionOrder(
-  deps: Pick<WorkerDeps, "prisma"> & Partial<Pick<WorkerDeps, "metrics">>,
+  deps: Pick<WorkerDeps, "prisma"> & Partial<Pick<WorkerDeps, "metrics" | "log">>,
   orderId: string,
   decide: (order: OrderState) => Decision,
   maxTries = 3,
@@ -33,7 +33,10 @@ export async function transitionOrder(
     if (!decision) return { kind: "SKIPPED", order };
     const outcome = await saveTransition(deps.prisma, decision.result, decision.alsoWrite);
     if (outcome === "APPLIED") {
-      deps.metrics?.orderTransitions.inc({ from: decision.result.previous.status, to: decision.result.order.status });
+      const { previous, order: next } = decision.result;
+      deps.metrics?.orderTransitions.inc({ from: previous.status, to: next.status });
+      // Debug in the process log; always in the job's own log (JobJournal).
+      deps.log?.debug({ orderId, from: previous.status, to: next.status }, `order ${next.orderNumber} moved ${previous.status} → ${next.status}`);
       return { kind: "APPLIED", result: decision.result };
     }
     if (outcome === "NOT_FOUND") return { kind: "SKIPPED", order: null };

@@ -1,5 +1,5 @@
 import { createLogger, type Logger } from "@order-flow/config";
-import { createPrisma, onOutboxCommit, outboxRepository, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
+import { createPrisma, onOutboxCommit, orderRepository, outboxRepository, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
 import {
   JOB_PAYLOAD_SCHEMAS,
@@ -12,6 +12,7 @@ import {
   createRedisClient,
   defaultJobOptions,
   jobTypeOfQueue,
+  orderNumberOfJobName,
   type JobQueueName,
   type JobRetryPolicy,
   type JobType,
@@ -21,7 +22,15 @@ import { RedisStockReservationService } from "@order-flow/stock";
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Handler, HandlerContext } from "./handler.ts";
 import { HANDLERS } from "./handlers/index.ts";
-import { isFinalFailure, recordFinalFailure } from "./job-failures.ts";
+import {
+  isControlError,
+  isFinalFailure,
+  nameOrderInError,
+  recordFinalFailure,
+  relativeStack,
+  type FailedOrder,
+} from "./job-failures.ts";
+import { JobJournal } from "./job-journal.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { lostJobsGuard } from "./lost-jobs-guard.ts";
 import { OutboxRelay, observeRelayed } from "./outbox-relay.ts";
@@ -76,18 +85,17 @@ export type WorkerRuntime = {
   close(): Promise<void>;
 };
 
-function jobContext(deps: WorkerDeps, queue: string, job: Job, token: string | undefined): HandlerContext {
+function jobContext(deps: WorkerDeps, queue: string, job: Job, token: string | undefined, journal: JobJournal): HandlerContext {
   const attempts = job.opts.attempts ?? 1;
   const attempt = job.attemptsMade + 1;
-  const log = deps.log.child({ queue, jobId: job.id, attempt });
+  // Every line the handler logs, notes included, also lands in the job's own log (JobJournal).
+  const log = journal.logger(deps.log.child({ queue, jobId: job.id, attempt }));
   return {
     ...deps,
     log,
     job: {
       note: async (message, fields) => {
         log.info(fields ?? {}, message);
-        // The job log is a convenience for the dashboard; the log line above is the record.
-        await job.log(message).catch((error: unknown) => log.warn({ err: error }, "could not write the job log"));
       },
       queue,
       id: job.id ?? "",
@@ -96,22 +104,54 @@ function jobContext(deps: WorkerDeps, queue: string, job: Job, token: string | u
       isLastAttempt: attempt >= attempts,
       delayUntil: async (timestamp) => {
         await job.moveToDelayed(timestamp, token);
+        journal.note(`put back until ${new Date(timestamp).toISOString()}`);
         throw new DelayedError();
       },
     },
   };
 }
 
+/** The order a job is about: its id from the payload, its number from the job's name or, failing that, the database. */
+async function orderOfJob(deps: WorkerDeps, job: Job): Promise<FailedOrder | null> {
+  const id = (job.data as { orderId?: unknown } | undefined)?.orderId;
+  if (typeof id !== "string") return null;
+  const number = orderNumberOfJobName(job.name) ?? (await orderRepository.findById(deps.prisma, id).catch(() => null))?.orderNumber;
+  return { id, number: number ?? null };
+}
+
+/**
+ * Runs a job's handler and journals the attempt in the job's log. A failure names the order
+ * (number and id) in its message, BullMQ's failedReason, with a stack of relative paths.
+ */
 function processorFor(deps: WorkerDeps, queue: JobQueueName) {
   const type = jobTypeOfQueue(queue);
   const schema = JOB_PAYLOAD_SCHEMAS[type];
   const handler = HANDLERS[type] as Handler<JobType>;
   return async (job: Job, token?: string): Promise<void> => {
-    const parsed = schema.safeParse(job.data);
-    if (!parsed.success) {
-      throw new UnrecoverableError(`invalid ${type} payload: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    const attempt = `attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}`;
+    const named = orderNumberOfJobName(job.name);
+    const orderId = (job.data as { orderId?: unknown } | undefined)?.orderId;
+    const about = typeof orderId === "string" ? ` for order ${named ? `${named} ` : ""}(${orderId})` : "";
+    const journal = new JobJournal(`${type}${about}, ${attempt}`);
+    const started = performance.now();
+    try {
+      const parsed = schema.safeParse(job.data);
+      if (!parsed.success) {
+        throw new UnrecoverableError(`invalid ${type} payload: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+      }
+      await handler(parsed.data as never, jobContext(deps, queue, job, token, journal));
+    } catch (error) {
+      if (isControlError(error)) {
+        await journal.write(job, "not finished: it continues later", deps.log, { finished: false });
+        throw error;
+      }
+      const order = error instanceof Error ? await orderOfJob(deps, job) : null;
+      if (order) nameOrderInError(error as Error, order);
+      else if (error instanceof Error && error.stack) error.stack = relativeStack(error.stack);
+      await journal.write(job, `failed: ${error instanceof Error ? error.message : String(error)}`, deps.log, { finished: false });
+      throw error;
     }
-    await handler(parsed.data as never, jobContext(deps, queue, job, token));
+    await journal.write(job, `done in ${Math.round(performance.now() - started)} ms`, deps.log, { finished: true });
   };
 }
 

@@ -34,6 +34,8 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: int(600),
   ADMIN_USER: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
+  /** The queue dashboard may empty, obliterate and clean queues (off: inspect, retry, promote, pause only). */
+  ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: z.stringbool().default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -58,6 +58,7 @@ export class OrderWrite {
   #availableAt: Date | null = null;
   #gate: string | null = null;
   #orderId: string | null = null;
+  #orderNumber: string | null = null;
   #lockedForWebhook = false;
 
   /**
@@ -70,6 +71,7 @@ export class OrderWrite {
     const p = this.#p;
     const id = p.add(previous.id, "uuid");
     this.#orderId = id;
+    this.#orderNumber = next.orderNumber;
     const expected = `id = ${id} AND status = ${p.add(previous.status)} AND version = ${p.add(previous.version)}`;
     let where = expected;
     if (options.onlyWithWebhookRecord) {
@@ -96,6 +98,7 @@ export class OrderWrite {
   /** A new order with its items (unconditional). */
   insertOrder(order: OrderState): this {
     const p = this.#p;
+    this.#orderNumber = order.orderNumber;
     const id = p.add(order.id, "uuid");
     this.#cte(
       "new_order",
@@ -239,7 +242,7 @@ export class OrderWrite {
     const text = `WITH ${this.#ctes.join(",\n")}\nSELECT ${passed} AS passed, ${found} AS found${extra}`;
     const [row] = await runStatement<{ passed: boolean; found: boolean; locked?: boolean }>(pool, text, p);
     if (row?.passed === true && this.#events.length > 0) {
-      outboxSinkOf(pool)?.({ events: this.#events, availableAt: this.#availableAt });
+      outboxSinkOf(pool)?.({ events: this.#events, availableAt: this.#availableAt, orderNumber: this.#orderNumber });
     }
     return { passed: row?.passed === true, orderFound: row?.found === true, orderWasCurrent: row?.locked === true };
   }

@@ -7,6 +7,8 @@ export type OutboxRow = {
   eventType: string;
   payload: DomainEvent;
   availableAt: Date;
+  /** the order's number, for naming its job (null if the order row is gone) */
+  orderNumber: string | null;
 };
 
 /** Advisory lock key of the relay pass: one active relay at a time across all processes. */
@@ -32,15 +34,31 @@ export const outboxRepository = {
         values: [RELAY_LOCK_KEY],
       });
       if (lock.rows[0]?.locked !== true) return 0;
-      const { rows } = await client.query<{ id: string; event_type: string; payload: DomainEvent; available_at: Date }>({
+      const { rows } = await client.query<{
+        id: string;
+        event_type: string;
+        payload: DomainEvent;
+        available_at: Date;
+        order_number: string | null;
+      }>({
         name: "outbox_relay_take",
-        text: `SELECT id, event_type, payload, available_at FROM p_outbox_event
-               WHERE sent_at IS NULL AND recorded_at <= now() - make_interval(secs => $2::float8 / 1000)
-               ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        text: `SELECT e.id, e.event_type, e.payload, e.available_at,
+                 (SELECT o.order_number FROM p_order o WHERE o.id = e.order_id) AS order_number
+               FROM p_outbox_event e
+               WHERE e.sent_at IS NULL AND e.recorded_at <= now() - make_interval(secs => $2::float8 / 1000)
+               ORDER BY e.created_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED`,
         values: [limit, graceMs],
       });
       if (rows.length === 0) return 0;
-      await publish(rows.map((r) => ({ id: r.id, eventType: r.event_type, payload: r.payload, availableAt: r.available_at })));
+      await publish(
+        rows.map((r) => ({
+          id: r.id,
+          eventType: r.event_type,
+          payload: r.payload,
+          availableAt: r.available_at,
+          orderNumber: r.order_number,
+        })),
+      );
       await client.query({
         name: "outbox_relay_mark_sent",
         text: `UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY($1::uuid[])`,

@@ -8,3 +8,4 @@ export * from "./create-queues.ts";
 export * from "./make-stray-payment-refund.ts";
 export * from "./outbox-jobs.ts";
 export * from "./outbox-dispatcher.ts";
+export * from "./job-name.ts";

@@ -20,7 +20,10 @@ export const JOB_RETENTION = {
   removeOnFail: { age: 7 * 24 * 60 * 60, count: 50_000 },
 } as const;
 
-/** The one place job options are stated: attempts, exponential backoff, retention. */
+/** A failed job keeps its last stack only (not one per attempt), and a bounded log. */
+export const JOB_DIAGNOSTICS = { stackTraceLimit: 1, keepLogs: 100 } as const;
+
+/** The one place job options are stated: attempts, exponential backoff, retention, diagnostics. */
 export function defaultJobOptions(policy: Partial<JobRetryPolicy> = {}): DefaultJobOptions {
   const { attempts, backoffMs } = { ...DEFAULT_RETRY_POLICY, ...policy };
   return {
@@ -28,5 +31,6 @@ export function defaultJobOptions(policy: Partial<JobRetryPolicy> = {}): Default
     backoff: { type: "exponential", delay: backoffMs },
     removeOnComplete: { ...JOB_RETENTION.removeOnComplete },
     removeOnFail: { ...JOB_RETENTION.removeOnFail },
+    ...JOB_DIAGNOSTICS,
   };
 }

@@ -15,7 +15,7 @@ export type OutboxDispatcherOptions = {
   enqueueTimeoutMs?: number;
 };
 
-type Committed = { events: DomainEvent[]; availableAt: Date | null };
+type Committed = { events: DomainEvent[]; availableAt: Date | null; orderNumber?: string | null };
 
 /**
  * Puts the events of a commit into BullMQ right after the commit, from the process that made
@@ -43,7 +43,12 @@ export class OutboxDispatcher {
     const due = committed.availableAt;
     for (const event of committed.events) {
       const payload = JSON.parse(JSON.stringify(event)) as { eventId: string; occurredAt: string };
-      this.#pending.push({ id: payload.eventId, payload, availableAt: due ?? new Date(payload.occurredAt) });
+      this.#pending.push({
+        id: payload.eventId,
+        payload,
+        availableAt: due ?? new Date(payload.occurredAt),
+        orderNumber: committed.orderNumber ?? null,
+      });
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;

@@ -1,9 +1,10 @@
+import { jobName } from "./job-name.ts";
 import { jobPayloadSchema, queueForJob, type JobPayload } from "./job-payloads.ts";
 import type { JobQueueName } from "./queue-names.ts";
 import type { Queues } from "./create-queues.ts";
 
-/** An outbox row as it goes to a queue: its payload (JSON form) and when it is due. */
-export type OutboxEntry = { id: string; payload: unknown; availableAt: Date };
+/** An outbox row as it goes to a queue: its payload (JSON form), when it is due, its order's number. */
+export type OutboxEntry = { id: string; payload: unknown; availableAt: Date; orderNumber?: string | null };
 
 export type OutboxJob = { name: string; data: JobPayload; opts: { jobId: string; delay?: number } };
 
@@ -28,7 +29,7 @@ export function outboxJobsByQueue(
     const queue = queueForJob(payload.type);
     const delay = Math.max(0, entry.availableAt.getTime() - now);
     const jobs = byQueue.get(queue) ?? [];
-    jobs.push({ name: payload.type, data: payload, opts: { jobId: payload.eventId, ...(delay > 0 ? { delay } : {}) } });
+    jobs.push({ name: jobName(payload.type, entry.orderNumber), data: payload, opts: { jobId: payload.eventId, ...(delay > 0 ? { delay } : {}) } });
     byQueue.set(queue, jobs);
   }
   return byQueue;

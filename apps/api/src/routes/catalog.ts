@@ -4,7 +4,7 @@ import type { StockReservationService } from "@order-flow/stock";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
 import { productParamsSchema, productSchema, putProductBodySchema } from "../schemas/catalog.ts";
-import { problems } from "../schemas/common.ts";
+import { jsonResponse, problems } from "../schemas/common.ts";
 
 export function catalogRoutes(deps: { prisma: PrismaClient; stock: StockReservationService }) {
   const { prisma, stock } = deps;
@@ -27,13 +27,18 @@ export function catalogRoutes(deps: { prisma: PrismaClient; stock: StockReservat
     createRoute({
       method: "put",
       path: "/stores/{storeId}/products/{productId}",
+      operationId: "putProduct",
+      tags: ["catalog"],
       summary: "Create or update a product and set its on-hand stock",
+      description:
+        "That store or an admin. onHand below the units held by live reservations is 409 STOCK_HELD; a product " +
+        "of another store is 422 UNKNOWN_PRODUCT.",
       request: {
         params: productParamsSchema,
         body: { required: true, content: { "application/json": { schema: putProductBodySchema } } },
       },
       responses: {
-        200: { description: "The product", content: { "application/json": { schema: productSchema } } },
+        200: jsonResponse(productSchema, "The product"),
         ...problems(400, 401, 403, 409, 413, 422, 429, 503),
       },
     }),
@@ -68,10 +73,13 @@ export function catalogRoutes(deps: { prisma: PrismaClient; stock: StockReservat
     createRoute({
       method: "get",
       path: "/stores/{storeId}/products/{productId}",
+      operationId: "getProduct",
+      tags: ["catalog"],
       summary: "A product with its stock counters",
+      description: "Any role. reserved = units held by live reservations, available = onHand - reserved.",
       request: { params: productParamsSchema },
       responses: {
-        200: { description: "The product", content: { "application/json": { schema: productSchema } } },
+        200: jsonResponse(productSchema, "The product"),
         ...problems(400, 401, 404, 429, 503),
       },
     }),

@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { auditRepository, idempotencyRepository, InvalidCursor, orderRepository, type PrismaClient } from "@order-flow/db";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem, problemBody } from "../problem.ts";
-import { problems, reasonBodySchema } from "../schemas/common.ts";
+import { HEADERS, jsonResponse, problems, reasonBodySchema } from "../schemas/common.ts";
 import {
   auditEntrySchema,
   createOrderBodySchema,
@@ -18,10 +18,7 @@ import {
 } from "../schemas/order.ts";
 import type { OrderCommands } from "../services/order-commands.ts";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+const json = jsonResponse;
 const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
   body: { required, content: { "application/json": { schema } } },
 });
@@ -37,11 +34,21 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
     createRoute({
       method: "post",
       path: "/orders",
+      operationId: "createOrder",
+      tags: ["orders"],
       summary: "Place an order and hold its stock",
+      description:
+        "Customers only. 1–50 distinct products, quantity 1–99; prices come from the catalog. Holds every item " +
+        "atomically (all or none) until expiresAt. Out of stock: 409 OUT_OF_STOCK naming the product, and the " +
+        "order is kept as STOCK_RESERVATION_FAILED.",
       request: { headers: idempotencyHeaderSchema, ...body(createOrderBodySchema, true) },
       responses: {
-        201: json(orderSchema, "Order placed, stock held until expiresAt"),
+        201: json(orderSchema, "Order placed, stock held until expiresAt", HEADERS.idempotentReplayed),
         ...problems(400, 401, 403, 409, 413, 422, 429, 503),
+        409: {
+          ...problems(409)[409],
+          headers: { ...HEADERS.requestId, ...HEADERS.idempotentReplayed },
+        },
       },
     }),
     async (c) => {
@@ -108,7 +115,10 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
     createRoute({
       method: "get",
       path: "/orders",
+      operationId: "listOrders",
+      tags: ["orders"],
       summary: "List the orders the caller may see, newest first",
+      description: "Filtered to what the caller may see; the query only narrows it. Page with nextCursor.",
       request: { query: listOrdersQuerySchema },
       responses: { 200: json(orderPageSchema, "A page of orders"), ...problems(400, 401, 429, 503) },
     }),
@@ -138,7 +148,10 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
     createRoute({
       method: "get",
       path: "/orders/{id}",
+      operationId: "getOrder",
+      tags: ["orders"],
       summary: "One order",
+      description: "For its customer, its store and admins; anyone else gets 404.",
       request: { params: orderIdParamsSchema },
       responses: { 200: json(orderSchema, "The order"), ...problems(400, 401, 404, 429, 503) },
     }),
@@ -152,7 +165,10 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
     createRoute({
       method: "get",
       path: "/orders/{id}/audit",
+      operationId: "getOrderAudit",
+      tags: ["orders"],
       summary: "The order's audit trail, oldest first",
+      description: "Every change of the order and every failed step (JOB_FAILED), with who did it and why.",
       request: { params: orderIdParamsSchema },
       responses: { 200: json(z.array(auditEntrySchema), "Audit entries"), ...problems(400, 401, 404, 429, 503) },
     }),
@@ -170,7 +186,12 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
     createRoute({
       method: "post",
       path: "/orders/{id}/payment",
+      operationId: "requestPayment",
+      tags: ["payments"],
       summary: "Ask the payment gateway for a payment",
+      description:
+        "The order's customer, from STOCK_RESERVED or PAYMENT_FAILED. Asking again while PAYMENT_PENDING " +
+        "returns the same payment.",
       request: { params: orderIdParamsSchema },
       responses: {
         202: json(paymentAcceptedSchema, "Payment requested"),
@@ -190,7 +211,10 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
     createRoute({
       method: "post",
       path: "/orders/{id}/cancel",
+      operationId: "cancelOrder",
+      tags: ["orders"],
       summary: "Cancel before preparation; stock goes back at once, money later",
+      description: "The customer or an admin. A paid order is refunded asynchronously (refundId appears later).",
       request: { params: orderIdParamsSchema, ...body(reasonBodySchema, false) },
       responses: { 200: json(orderSchema, "Cancelled"), ...problems(400, 401, 403, 404, 409, 413, 429, 503) },
     }),
@@ -204,7 +228,12 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
     createRoute({
       method: "post",
       path: "/orders/{id}/refund",
+      operationId: "refundOrder",
+      tags: ["orders"],
       summary: "Ask for a refund after delivery",
+      description:
+        "The customer from DELIVERED or COMPLETED; an admin also from REFUND_FAILED. The order reaches " +
+        "REFUND_COMPLETED with its refundId later, on its own.",
       request: { params: orderIdParamsSchema, ...body(reasonBodySchema, false) },
       responses: {
         202: json(orderSchema, "Refund requested"),
@@ -221,7 +250,10 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
     createRoute({
       method: "post",
       path: "/orders/{id}/status",
+      operationId: "setOrderStatus",
+      tags: ["orders"],
       summary: "The store's moves (and the customer's COMPLETED)",
+      description: "Its store or an admin; COMPLETED also the customer. The move must be allowed from the current status.",
       request: { params: orderIdParamsSchema, ...body(setStatusBodySchema, true) },
       responses: { 200: json(orderSchema, "Updated"), ...problems(400, 401, 403, 404, 409, 413, 429, 503) },
     }),

@@ -5,7 +5,7 @@ import type { Actor } from "@order-flow/domain";
 import { signWebhook } from "@order-flow/payments";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
-import { problems, uuid } from "../schemas/common.ts";
+import { jsonResponse, problems, uuid } from "../schemas/common.ts";
 import type { OrderCommands } from "../services/order-commands.ts";
 
 const ledgerSchema = z
@@ -18,7 +18,9 @@ const ledgerSchema = z
   })
   .openapi("SandboxLedger");
 
-const paymentParams = z.object({ paymentId: uuid.openapi({ param: { name: "paymentId", in: "path" } }) });
+const paymentParams = z.object({
+  paymentId: uuid.openapi({ param: { name: "paymentId", in: "path" }, description: "The payment's id" }),
+});
 
 /**
  * The sandbox PG: its "customer paid" button, which records the capture in the sandbox's own
@@ -50,6 +52,8 @@ export function sandboxRoutes(deps: {
     createRoute({
       method: "get",
       path: "/sandbox/payments/{paymentId}",
+      operationId: "getSandboxLedger",
+      tags: ["sandbox"],
       summary: "Sandbox PG: the payment's ledger (its captures and refunds)",
       description:
         "The sandbox PG's own books, as a PG's dashboard shows them: each PAID `complete` is one capture; " +
@@ -57,7 +61,7 @@ export function sandboxRoutes(deps: {
         "is refunded only when the order is cancelled, rejected or refunded.",
       request: { params: paymentParams },
       responses: {
-        200: { description: "The ledger", content: { "application/json": { schema: ledgerSchema } } },
+        200: jsonResponse(ledgerSchema, "The ledger"),
         ...problems(400, 401, 403, 404, 429, 503),
       },
     }),
@@ -81,7 +85,12 @@ export function sandboxRoutes(deps: {
     createRoute({
       method: "post",
       path: "/sandbox/payments/{paymentId}/complete",
+      operationId: "completeSandboxPayment",
+      tags: ["sandbox"],
       summary: "Sandbox PG: complete a payment and send its webhook",
+      description:
+        "The order's customer or an admin; served only with PAYMENT_GATEWAY=sandbox. Sends the signed webhook a " +
+        "real PG would send; `amount` plays a short or over-capture.",
       request: {
         params: paymentParams,
         body: {
@@ -98,22 +107,19 @@ export function sandboxRoutes(deps: {
         },
       },
       responses: {
-        202: {
-          description: "The webhook was sent",
-          content: {
-            "application/json": {
-              schema: z.object({
-                paymentId: uuid,
-                eventId: z.string(),
-                outcome: z.string(),
-                /** the capture's id at the sandbox PG (also for FAILED, where nothing was taken) */
-                pgTransactionId: z.string(),
-                webhookStatus: z.number(),
-              }),
-            },
-          },
-        },
-        ...problems(400, 401, 403, 404, 429, 503),
+        202: jsonResponse(
+          z
+            .object({
+              paymentId: uuid,
+              eventId: z.string(),
+              outcome: z.enum(["PAID", "FAILED"]),
+              pgTransactionId: z.string().openapi({ description: "The capture's id at the sandbox PG (also for FAILED, where nothing was taken)" }),
+              webhookStatus: z.number().int().openapi({ description: "What the webhook endpoint answered" }),
+            })
+            .openapi("SandboxPaymentCompleted"),
+          "The webhook was sent",
+        ),
+        ...problems(400, 401, 403, 404, 413, 429, 503),
       },
     }),
     async (c) => {

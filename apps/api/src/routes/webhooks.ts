@@ -2,28 +2,51 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { verifyWebhookSignature } from "@order-flow/payments";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
-import { problems } from "../schemas/common.ts";
+import { jsonResponse, problems } from "../schemas/common.ts";
 import { webhookBodySchema, type paymentWebhook } from "../services/payment-webhook.ts";
 
 export function webhookRoutes(deps: { secret: string; webhook: ReturnType<typeof paymentWebhook> }) {
   const app = new OpenAPIHono<AppEnv>();
-  app.openapi(
+  // Documented, not validated by the generated middleware: the signature is checked over the raw
+  // body first (401 before any 400), so the handler parses the body itself.
+  app.openAPIRegistry.registerPath(
     createRoute({
       method: "post",
       path: "/webhooks/payments",
+      operationId: "receivePaymentWebhook",
+      tags: ["payments"],
       summary: "Payment result from the PG (HMAC-signed)",
       description:
-        'Header `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. Body ' +
-        "`{ eventId, paymentId, orderId, status: PAID|FAILED, amount, pgTransactionId, failureReason? }`.",
-      request: { headers: z.object({ "x-signature": z.string().optional() }) },
+        "Sent by the payment gateway. A repeated eventId, or an unknown payment or order, is 200 and changes " +
+        "nothing. A PAID capture the order cannot keep (wrong amount, too late, not the current payment) is " +
+        "200 and refunded automatically.",
+      security: [],
+      request: {
+        headers: z.object({
+          "X-Signature": z.string().openapi({
+            description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET>; ' +
+              "more than 300 s from now is refused",
+            example: "t=1764547200,v1=5d41402abc4b2a76b9719d911017c592ae0b1e9a4f1d6f1e0c2b7b3c9e6f7a8b",
+          }),
+        }),
+        body: { required: true, content: { "application/json": { schema: webhookBodySchema.openapi("PaymentWebhook") } } },
+      },
       responses: {
-        200: {
-          description: "Accepted (or a duplicate / unknown event, ignored)",
-          content: { "application/json": { schema: z.object({ received: z.boolean(), outcome: z.string() }) } },
-        },
+        200: jsonResponse(
+          z
+            .object({
+              received: z.boolean(),
+              outcome: z.string().openapi({ description: "What the event did (e.g. PAYMENT_COMPLETED, DUPLICATE, UNKNOWN)" }),
+            })
+            .openapi("WebhookReceived"),
+          "Accepted (or a duplicate / unknown event, ignored)",
+        ),
         ...problems(400, 401, 413, 503),
       },
     }),
+  );
+  app.post(
+    "/webhooks/payments",
     async (c) => {
       const raw = await c.req.text();
       const signature = c.req.header("X-Signature") ?? "";

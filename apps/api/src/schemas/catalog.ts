@@ -2,8 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { uuid } from "./common.ts";
 
 export const productParamsSchema = z.object({
-  storeId: uuid.openapi({ param: { name: "storeId", in: "path" } }),
-  productId: uuid.openapi({ param: { name: "productId", in: "path" } }),
+  storeId: uuid.openapi({ param: { name: "storeId", in: "path" }, description: "The store's id" }),
+  productId: uuid.openapi({ param: { name: "productId", in: "path" }, description: "The product's id" }),
 });
 
 export const putProductBodySchema = z

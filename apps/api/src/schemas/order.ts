@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ORDER_STATUSES, STORE_SETTABLE_STATUSES, type OrderState } from "@order-flow/domain";
-import { uuid } from "./common.ts";
+import { dateTime, uuid } from "./common.ts";
 
 export const orderItemSchema = z
   .object({
@@ -22,13 +22,13 @@ export const orderSchema = z
     totalAmount: z.number().int(),
     reservationId: z.string().nullable(),
     paymentId: uuid.nullable(),
-    expiresAt: z.string(),
-    confirmedAt: z.string().nullable(),
-    cancelledAt: z.string().nullable(),
+    expiresAt: dateTime,
+    confirmedAt: dateTime.nullable(),
+    cancelledAt: dateTime.nullable(),
     failureReason: z.string().nullable(),
     refundId: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: dateTime,
+    updatedAt: dateTime,
   })
   .openapi("Order");
 
@@ -51,16 +51,25 @@ export const createOrderBodySchema = z
   .openapi("CreateOrder");
 
 export const idempotencyHeaderSchema = z.object({
-  "idempotency-key": z.string().min(1).max(255).optional(),
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({
+      description: "Idempotency-Key (header names are case-insensitive). Same key and body within 24 h: the first response again, nothing reserved twice (scoped to the caller)",
+    }),
 });
 
-export const orderIdParamsSchema = z.object({ id: uuid.openapi({ param: { name: "id", in: "path" } }) });
+export const orderIdParamsSchema = z.object({
+  id: uuid.openapi({ param: { name: "id", in: "path" }, description: "The order's id" }),
+});
 
 export const listOrdersQuerySchema = z.object({
-  status: z.enum(ORDER_STATUSES).optional(),
-  storeId: uuid.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(500).optional(),
+  status: z.enum(ORDER_STATUSES).optional().openapi({ description: "Only orders in this status" }),
+  storeId: uuid.optional().openapi({ description: "Only orders of this store" }),
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "Page size" }),
+  cursor: z.string().min(1).max(500).optional().openapi({ description: "nextCursor of the previous page" }),
 });
 
 export const orderPageSchema = z
@@ -72,7 +81,7 @@ export const auditEntrySchema = z
     eventType: z.string(),
     changeSummary: z.string(),
     actorUserId: uuid.nullable(),
-    recordedAt: z.string(),
+    recordedAt: dateTime,
     metadata: z.record(z.string(), z.unknown()),
   })
   .openapi("AuditEntry");

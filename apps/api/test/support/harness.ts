@@ -43,6 +43,7 @@ export async function createHarness(
     adminUser?: string;
     adminPassword?: string;
     newOrderNumber?: (now: Date) => string;
+    queueBoardDestructiveActions?: boolean;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -77,6 +78,7 @@ export async function createHarness(
     adminUser: options.adminUser,
     adminPassword: options.adminPassword,
     ...(options.newOrderNumber ? { newOrderNumber: options.newOrderNumber } : {}),
+    ...(options.queueBoardDestructiveActions ? { queueBoardDestructiveActions: true } : {}),
   });
 
   const storeId = randomUUID();

@@ -7,5 +7,5 @@ import { scheduleOrderTimeout } from "../order-timeout-job.ts";
  * timeout handler judges the order when it fires (a paid or cancelled order is left as it is).
  */
 export const handleOrderCreated: Handler<"OrderCreated"> = async (event, ctx) => {
-  await scheduleOrderTimeout(ctx, event.orderId, new Date(event.expiresAt));
+  await scheduleOrderTimeout(ctx, event.orderId, new Date(event.expiresAt), event.orderNumber);
 };
