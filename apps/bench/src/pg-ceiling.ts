@@ -34,7 +34,7 @@ async function tx(p: pg.Pool, body: (c: pg.PoolClient) => Promise<void>): Promis
   }
 }
 
-let relayCounter = 0;
+let markCounter = 0;
 
 async function markSent(p: pg.Pool): Promise<void> {
   await p.query(
@@ -155,7 +155,7 @@ async function oneOrder(db: PrismaClient, world: World, n: number, reads: boolea
     ]),
   );
   // 5 events per order, marked sent in batches (25 events ≈ one sent mark under load).
-  if (reads && ++relayCounter % 5 === 0) await markSent(p);
+  if (reads && ++markCounter % 5 === 0) await markSent(p);
 }
 
 export type CeilingResult = { orders: number; seconds: number; ordersPerSecond: number; transactionsPerSecond: number };
