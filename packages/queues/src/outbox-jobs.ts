@@ -38,6 +38,8 @@ export function outboxJobsByQueue(
 /** One addBulk per queue, failing as a whole after `timeoutMs` (the rows then stay unsent). */
 export async function addOutboxJobs(queues: Queues, byQueue: Map<JobQueueName, OutboxJob[]>, timeoutMs: number): Promise<void> {
   const adds = Promise.all([...byQueue].map(([queue, jobs]) => queues[queue].addBulk(jobs)));
+  // After a timeout the adds may still fail: that must not become an unhandled rejection.
+  adds.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("enqueue timed out")), timeoutMs);
