@@ -1,12 +1,12 @@
 import { serve } from "@hono/node-server";
-import { createLogger, loadEnv, warnAboutDevSecrets } from "@order-flow/config";
+import { createLogger, loadServiceEnv, warnAboutDevSecrets } from "@order-flow/config";
 import { createPrisma } from "@order-flow/db";
 import { closeQueues, createQueues, createRedisClient } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { buildApp } from "./app.ts";
 import { createApiMetrics } from "./metrics.ts";
 
-const env = loadEnv();
+const env = loadServiceEnv("api");
 const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 warnAboutDevSecrets(log, env);
 

@@ -1,10 +1,10 @@
 import { createServer } from "node:http";
-import { createLogger, loadEnv } from "@order-flow/config";
+import { createLogger, loadServiceEnv } from "@order-flow/config";
 import { startWorkerRuntime } from "./runtime.ts";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-const env = loadEnv();
+const env = loadServiceEnv("worker");
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
 
 const runtime = await startWorkerRuntime({
