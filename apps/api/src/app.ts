@@ -15,6 +15,7 @@ import type { ApiMetrics } from "./metrics.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
 import { bearerAuth } from "./middleware/auth.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
+import { rejectNul } from "./middleware/reject-nul.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requireRedis } from "./middleware/require-redis.ts";
 import { ApiProblem, problemResponse, toProblem } from "./problem.ts";
@@ -84,6 +85,7 @@ export function buildApp(deps: AppDeps) {
     bearerAuth({ secret: deps.jwtSecret }),
     rateLimit({ redis: deps.redis, prefix: deps.redisPrefix, perMinute: deps.rateLimitPerMinute }),
     limitBody,
+    rejectNul(),
   );
   app.use("*", async (c, next) => (guarded.test(c.req.path) ? guard(c, next) : next()));
   app.use("/webhooks/*", limitBody);

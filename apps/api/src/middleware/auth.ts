@@ -8,10 +8,12 @@ import { ApiProblem } from "../problem.ts";
 
 const claimsSchema = z
   .object({
-    sub: z.guid(),
+    // Lower case: ids are compared and used as keys in that form everywhere.
+    sub: z.guid().toLowerCase(),
     role: z.enum(["customer", "store", "admin"]),
-    storeId: z.guid().optional(),
-    exp: z.number().optional(),
+    storeId: z.guid().toLowerCase().optional(),
+    // Required: a token without exp would never expire (hono/jwt checks it only when present).
+    exp: z.number(),
   })
   .refine((c) => c.role !== "store" || c.storeId !== undefined, { message: "store token without storeId" });
 

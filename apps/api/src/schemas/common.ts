@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 
-export const uuid = z.guid();
+/** A UUID in any case, handled in lower case from here on (as PostgreSQL prints it). */
+export const uuid = z.guid().toLowerCase();
 
 export const problemSchema = z
   .object({
