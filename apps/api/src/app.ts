@@ -18,6 +18,7 @@ import { rateLimit } from "./middleware/rate-limit.ts";
 import { rejectNul } from "./middleware/reject-nul.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requireRedis } from "./middleware/require-redis.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { ApiProblem, problemResponse, toProblem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { operationsRoutes } from "./routes/operations.ts";
@@ -64,6 +65,7 @@ export function buildApp(deps: AppDeps) {
   });
 
   app.use("*", requestId({ log: deps.log }));
+  app.use("*", securityHeaders());
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
