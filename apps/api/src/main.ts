@@ -50,6 +50,9 @@ const app = buildApp({
   queues,
   adminUser: env.ADMIN_USER,
   adminPassword: env.ADMIN_PASSWORD,
+  authFailureLimit: env.AUTH_FAILURE_LIMIT,
+  authFailureWindowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS,
+  metricsToken: env.METRICS_TOKEN,
 });
 
 // Bounded time to send headers and the whole request: a body trickled in cannot hold a socket
