@@ -42,6 +42,8 @@ export async function createHarness(
     queues?: boolean;
     adminUser?: string;
     adminPassword?: string;
+    authFailureLimit?: number;
+    metricsToken?: string;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -75,6 +77,8 @@ export async function createHarness(
     ...(queues ? { queues } : {}),
     adminUser: options.adminUser,
     adminPassword: options.adminPassword,
+    authFailureLimit: options.authFailureLimit ?? 0,
+    metricsToken: options.metricsToken,
   });
 
   const storeId = randomUUID();
