@@ -146,6 +146,17 @@ describe("NUL characters, cursors, tokens and UUID case", () => {
     expect((await h.call("GET", `/orders/${order.id}`, { token: h.tokens.customer })).body.status).toBe("PAYMENT_PENDING");
   });
 
+  it("answers a deeply nested body with 400, not a stack overflow", async () => {
+    const deep = "[".repeat(30_000) + "]".repeat(30_000);
+    const webhook = await h.call("POST", "/webhooks/payments", {
+      body: deep,
+      headers: { "X-Signature": signWebhook(deep, WEBHOOK_SECRET, Math.floor(Date.now() / 1000)) },
+    });
+    expectProblem(webhook, 400, "VALIDATION_FAILED");
+    const put = await h.call("PUT", `/stores/${h.storeId}/products/${randomUUID()}`, { token: h.tokens.admin, body: deep });
+    expectProblem(put, 400, "VALIDATION_FAILED");
+  });
+
   it("refuses a crafted cursor (400) and still pages with the ones it issued", async () => {
     const crafted = Buffer.from(JSON.stringify(["2999-01-01T00:00:00Z", "-".repeat(36)])).toString("base64url");
     const res = await h.call("GET", `/orders?cursor=${crafted}`, { token: h.tokens.customer });
