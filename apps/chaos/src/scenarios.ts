@@ -31,6 +31,8 @@ export type ChaosContext = {
   webhookSecret: string;
   paymentTimeoutSeconds: number;
   quick: boolean;
+  /** webhook-deadline's burst size; null: its default */
+  deadlineBurst: number | null;
   log: (line: string) => void;
   /** deterministic choices of the loadgen and of fault moments */
   seed: number;
@@ -79,6 +81,23 @@ const DUPLICATED_RULES = new Set([
   "never confirmed and timed out",
   "deadline: never both",
 ]);
+
+/**
+ * Rules about how fast the system reacts, not about what it keeps: on a machine shared with other
+ * work they can be missed with nothing lost, duplicated or oversold (see --report-timing).
+ */
+export const TIMING_RULES = new Set(["503 within 100 ms", "workers resume within 30 s", "exits within 10 s of SIGTERM"]);
+
+/** With --report-timing: timing targets missed become notes; every other violation still fails. */
+export function reportTimingOnly<R extends Pick<ScenarioResult, "violations" | "notes">>(result: R): R {
+  const timing = result.violations.filter((v) => TIMING_RULES.has(v.rule));
+  if (timing.length === 0) return result;
+  return {
+    ...result,
+    violations: result.violations.filter((v) => !TIMING_RULES.has(v.rule)),
+    notes: [...result.notes, ...timing.map((v) => `timing target missed (reported, not failed): ${v.rule}: ${v.detail}`)],
+  };
+}
 
 export function classify(violations: Violation[]): { lost: number; duplicated: number } {
   let lost = 0;
@@ -466,7 +485,7 @@ const webhookDeadline: Scenario = {
   name: "webhook-deadline",
   fault: "PAID webhooks ±500 ms around expires_at",
   async run(ctx) {
-    const n = ctx.quick ? 150 : 1000;
+    const n = ctx.deadlineBurst ?? (ctx.quick ? 150 : 1000);
     const createRate = ctx.quick ? 40 : 60;
     const rng = createRng(ctx.seed + 5);
     const api = new ApiClient(ctx.sys.apiUrls());
