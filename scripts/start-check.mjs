@@ -197,8 +197,10 @@ async function apiAndWorker(kind) {
   });
   const api = launch(`${kind}-api`, process.execPath, [...node, entry("apps/api/src/main")], {}, cwd);
   const worker = launch(`${kind}-worker`, process.execPath, [...node, entry("apps/worker/src/main")], {}, cwd);
-  const apiMs = await step(`${kind}: API /readyz 200`, () => waitHttp(`http://127.0.0.1:${port}/readyz`, api, READY_MS));
-  const workerMs = await step(`${kind}: worker /healthz 200`, () => waitHttp(`http://127.0.0.1:${metricsPort}/healthz`, worker, READY_MS));
+  // Both polled at once, so each figure is that process's own time to ready.
+  const [apiMs, workerMs] = await step(`${kind}: API /readyz and worker /healthz 200`, () =>
+    Promise.all([waitHttp(`http://127.0.0.1:${port}/readyz`, api, READY_MS), waitHttp(`http://127.0.0.1:${metricsPort}/healthz`, worker, READY_MS)]),
+  );
   await sleep(1_000);
   const rss = { api: rssMb(api.child.pid), worker: rssMb(worker.child.pid) };
   for (const proc of [api, worker]) {
