@@ -8,6 +8,8 @@ export type RefundRequest = {
   orderId: string;
   paymentId: string;
   amount: number;
+  /** the capture to give back (its pgTransactionId); default the payment's own capture */
+  captureId?: string | null;
   reason: string;
   /** for the PG: the same key for every retry of one refund */
   idempotencyKey: string;
@@ -33,6 +35,7 @@ export async function refundPayment(deps: WorkerDeps, req: RefundRequest): Promi
       : (
           await deps.gateway.refund({
             paymentId: req.paymentId,
+            captureId: req.captureId ?? payment?.pgTransactionId ?? req.paymentId,
             amount: payment?.amount ?? req.amount,
             reason: req.reason,
             idempotencyKey: req.idempotencyKey,

@@ -1,12 +1,23 @@
-/** What the system asks of a payment gateway (PG). Adapters: sandbox (default), a real PG later. */
+/** What the system asks of a payment gateway (PG). Adapters: sandbox (default) and Stripe. */
 export interface PaymentGateway {
-  /** Opens a payment at the PG; the result comes back later by the signed webhook. Safe to repeat. */
-  requestPayment(input: { paymentId: string; orderId: string; amount: number }): Promise<{ accepted: true }>;
+  /**
+   * Opens a payment at the PG; the result comes back later by the signed webhook. Safe to
+   * repeat: the same paymentId always opens the same payment. A PG whose customer pays in the
+   * browser returns the secret the client needs for that (Stripe.js's client secret).
+   */
+  requestPayment(input: { paymentId: string; orderId: string; amount: number }): Promise<{ accepted: true; clientSecret?: string }>;
   /**
    * Gives a captured payment back. The PG dedupes on idempotencyKey / paymentId, so a repeated
    * call returns the same refund and never moves money twice. Throws PaymentGatewayError.
    */
-  refund(input: { paymentId: string; amount: number; reason: string; idempotencyKey: string }): Promise<{ refundId: string }>;
+  refund(input: {
+    paymentId: string;
+    /** the capture to give back: its pgTransactionId (for Stripe the charge id) */
+    captureId: string;
+    amount: number;
+    reason: string;
+    idempotencyKey: string;
+  }): Promise<{ refundId: string }>;
 }
 
 export type PaymentGatewayErrorKind = "DECLINED" | "TIMEOUT" | "UNAVAILABLE";

@@ -49,7 +49,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
     return { accepted: true };
   }
 
-  async refund(input: { paymentId: string; amount: number; reason: string; idempotencyKey: string }): Promise<{ refundId: string }> {
+  async refund(input: Parameters<PaymentGateway["refund"]>[0]): Promise<{ refundId: string }> {
     // One draw decides: [0, failure) refused, [failure, failure + timeout) timed out, else refunded.
     const draw = this.#failureRate > 0 || this.#timeoutRate > 0 ? this.#random() : 1;
     if (draw < this.#failureRate) {

@@ -1,4 +1,4 @@
-import { orderRepository } from "@order-flow/db";
+import { orderRepository, paymentRepository } from "@order-flow/db";
 import { Order } from "@order-flow/domain";
 import type { Handler } from "../handler.ts";
 import { transitionOrder } from "../order-transition.ts";
@@ -18,10 +18,12 @@ export const handleOrderRefunded: Handler<"OrderRefunded"> = async (event, ctx) 
     await failRefund(ctx, event.orderId, "The order has no captured payment to refund");
     return;
   }
+  const payment = await paymentRepository.findById(ctx.prisma, paymentId);
   let refundId: string;
   try {
     ({ refundId } = await ctx.gateway.refund({
       paymentId,
+      captureId: payment?.pgTransactionId ?? paymentId,
       amount: event.amount,
       reason: event.reason ?? "Refund requested",
       idempotencyKey: event.eventId,

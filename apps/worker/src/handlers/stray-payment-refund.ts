@@ -14,6 +14,7 @@ export const handleStrayPaymentRefund: Handler<"StrayPaymentRefund"> = async (ev
     orderId: event.orderId,
     paymentId: event.paymentId,
     amount: event.amount,
+    captureId: event.pgTransactionId ?? null,
     reason: event.reason,
     idempotencyKey: event.eventId,
     auditEventId: deterministicUuid(`stray-refund:${event.eventId}`),
