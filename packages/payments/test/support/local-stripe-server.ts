@@ -178,13 +178,16 @@ export class LocalStripeServer {
     const key = typeof req.headers["idempotency-key"] === "string" ? req.headers["idempotency-key"] : null;
     const { answer, replayed, event } = this.#route(method, path, raw, key);
     this.requests.push({ method, path, idempotencyKey: key, status: answer.status, replayed });
+    // Unlike Stripe, the event is delivered before the confirm answers, and the answer says how
+    // the endpoint took it: a client in another process (the loadgen) knows when it was accepted.
+    const webhookStatus = event ? await this.deliver(JSON.stringify(event), event.id) : null;
     res.writeHead(answer.status, {
       "Content-Type": "application/json",
       "Request-Id": newId("req"),
       ...(replayed ? { "Idempotent-Replayed": "true" } : {}),
+      ...(webhookStatus !== null ? { "Local-Webhook-Status": String(webhookStatus) } : {}),
     });
     res.end(JSON.stringify(answer.body));
-    if (event) void this.deliver(JSON.stringify(event), event.id);
   }
 
   #route(method: string, path: string, raw: string, key: string | null): { answer: Answer; replayed: boolean; event?: Stripe.Event } {
