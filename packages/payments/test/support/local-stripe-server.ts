@@ -25,6 +25,8 @@ export type StripeRequestRecord = {
 };
 
 type FaultPath = "/v1/payment_intents" | "/v1/refunds";
+/** The events this server sends (a two-member union: Stripe.Event has hundreds, slow to check). */
+export type PaymentIntentEvent = Stripe.PaymentIntentSucceededEvent | Stripe.PaymentIntentPaymentFailedEvent;
 type Answer = { status: number; body: unknown };
 type Params = Record<string, unknown>;
 
@@ -56,7 +58,7 @@ export class LocalStripeServer {
   readonly intents = new Map<string, Stripe.PaymentIntent>();
   readonly charges = new Map<string, Stripe.Charge>();
   readonly refunds = new Map<string, Stripe.Refund>();
-  readonly events: Stripe.Event[] = [];
+  readonly events: PaymentIntentEvent[] = [];
   readonly requests: StripeRequestRecord[] = [];
   /** webhook deliveries: event id and the status the endpoint answered (0: unreachable) */
   readonly deliveries: { eventId: string; status: number }[] = [];
@@ -113,12 +115,12 @@ export class LocalStripeServer {
   }
 
   /** The customer pays (Stripe.js confirming with a test card): a charge, then the signed event. */
-  async succeed(intentId: string): Promise<{ event: Stripe.Event | null; webhookStatus: number }> {
+  async succeed(intentId: string): Promise<{ event: PaymentIntentEvent; webhookStatus: number }> {
     return this.#confirmAndDeliver(intentId, "pm_card_visa");
   }
 
   /** The customer's card is declined: a failed charge, then the signed event. */
-  async fail(intentId: string): Promise<{ event: Stripe.Event | null; webhookStatus: number }> {
+  async fail(intentId: string): Promise<{ event: PaymentIntentEvent; webhookStatus: number }> {
     return this.#confirmAndDeliver(intentId, "pm_card_chargeDeclined");
   }
 
@@ -190,7 +192,7 @@ export class LocalStripeServer {
     res.end(JSON.stringify(answer.body));
   }
 
-  #route(method: string, path: string, raw: string, key: string | null): { answer: Answer; replayed: boolean; event?: Stripe.Event } {
+  #route(method: string, path: string, raw: string, key: string | null): { answer: Answer; replayed: boolean; event?: PaymentIntentEvent } {
     if (!path.startsWith("/v1/")) return { answer: stripeError(404, "invalid_request_error", `Unrecognized request URL (${method}: ${path})`), replayed: false };
     if (method === "GET") return { answer: this.#read(path), replayed: false };
     const faultPath = path.startsWith("/v1/refunds") ? "/v1/refunds" : path.startsWith("/v1/payment_intents") ? "/v1/payment_intents" : null;
@@ -228,7 +230,7 @@ export class LocalStripeServer {
     return found ? { status: 200, body: found } : stripeError(404, "invalid_request_error", `No such ${kind}: '${id}'`, "resource_missing");
   }
 
-  #write(path: string, params: Params): { answer: Answer; event?: Stripe.Event } {
+  #write(path: string, params: Params): { answer: Answer; event?: PaymentIntentEvent } {
     if (path === "/v1/payment_intents") return { answer: this.#createIntent(params) };
     const confirm = /^\/v1\/payment_intents\/([^/]+)\/confirm$/.exec(path);
     if (confirm) return this.#confirm(confirm[1]!, params);
@@ -289,7 +291,7 @@ export class LocalStripeServer {
     return { status: 200, body: intent };
   }
 
-  #confirm(intentId: string, params: Params): { answer: Answer; event?: Stripe.Event } {
+  #confirm(intentId: string, params: Params): { answer: Answer; event?: PaymentIntentEvent } {
     const intent = this.intents.get(intentId);
     if (!intent) return { answer: stripeError(404, "invalid_request_error", `No such payment_intent: '${intentId}'`, "resource_missing") };
     if (intent.status !== "requires_payment_method" && intent.status !== "requires_confirmation") {
@@ -396,8 +398,8 @@ export class LocalStripeServer {
     return { status: 200, body: refund };
   }
 
-  #event(type: "payment_intent.succeeded" | "payment_intent.payment_failed", intent: Stripe.PaymentIntent): Stripe.Event {
-    const event = {
+  #event(type: PaymentIntentEvent["type"], intent: Stripe.PaymentIntent): PaymentIntentEvent {
+    const event: PaymentIntentEvent = {
       id: newId("evt"),
       object: "event",
       api_version: null,
@@ -407,7 +409,7 @@ export class LocalStripeServer {
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
       type,
-    } satisfies Stripe.PaymentIntentSucceededEvent | Stripe.PaymentIntentPaymentFailedEvent as Stripe.Event;
+    };
     this.events.push(event);
     return event;
   }
