@@ -1,7 +1,14 @@
 // `pnpm test:chaos [--only a,b] [--quick] [--seed N] [--keep-logs]`
-export type ChaosArgs = { only: string[] | null; quick: boolean; seed: number; keepLogs: boolean };
+export type ChaosArgs = {
+  only: string[] | null;
+  quick: boolean;
+  seed: number;
+  keepLogs: boolean;
+  /** PAYMENT_GATEWAY=stripe against a local Stripe-compatible server (sandbox-only scenarios skipped) */
+  stripe?: true;
+};
 
-export const CHAOS_USAGE = "usage: pnpm test:chaos [--only name,name] [--quick] [--seed N] [--keep-logs]";
+export const CHAOS_USAGE = "usage: pnpm test:chaos [--only name,name] [--quick] [--seed N] [--keep-logs] [--stripe]";
 
 export function parseChaosArgs(argv: string[], known: readonly string[], now = Date.now()): ChaosArgs {
   const args: ChaosArgs = { only: null, quick: false, seed: now % 2 ** 31, keepLogs: false };
@@ -11,6 +18,7 @@ export function parseChaosArgs(argv: string[], known: readonly string[], now = D
     const [name, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     if (name === "--quick") args.quick = true;
     else if (name === "--keep-logs") args.keepLogs = true;
+    else if (name === "--stripe") args.stripe = true;
     else if (name === "--only" || name === "--seed") {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new Error(`${name} needs a value\n${CHAOS_USAGE}`);
