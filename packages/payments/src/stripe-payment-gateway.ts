@@ -82,11 +82,6 @@ export class StripePaymentGateway implements PaymentGateway {
     });
   }
 
-  /** The SDK client, for the webhook helpers (signing test events) and nothing else. */
-  get webhooks(): Stripe["webhooks"] {
-    return this.#stripe.webhooks;
-  }
-
   async requestPayment(input: { paymentId: string; orderId: string; amount: number }): Promise<{ accepted: true; clientSecret: string }> {
     if (!Number.isSafeInteger(input.amount) || input.amount < 0) {
       throw new PaymentGatewayError("DECLINED", `invalid amount ${input.amount} for payment ${input.paymentId} of order ${input.orderId}`);
