@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import { createLogger, loadServiceEnv, warnAboutDevSecrets } from "@order-flow/config";
 import { createPrisma } from "@order-flow/db";
+import { StripePaymentGateway } from "@order-flow/payments";
 import { closeQueues, createQueues, createRedisClient } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { buildApp } from "./app.ts";
@@ -34,6 +35,16 @@ const queueRedis = createRedisClient({
 queueRedis.on("error", (err) => log.warn({ err: err.message }, "redis (queues) connection error"));
 const queues = createQueues({ connection: queueRedis, redisPrefix: env.REDIS_PREFIX });
 
+const stripe =
+  env.PAYMENT_GATEWAY === "stripe"
+    ? new StripePaymentGateway({
+        secretKey: env.STRIPE_SECRET_KEY ?? "",
+        webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? "",
+        apiBase: env.STRIPE_API_BASE,
+        currency: env.PAYMENT_CURRENCY,
+      })
+    : undefined;
+
 const stock = new RedisStockReservationService({ redis, prisma, prefix: `${env.REDIS_PREFIX}:` });
 const app = buildApp({
   prisma,
@@ -45,6 +56,7 @@ const app = buildApp({
   jwtSecret: env.JWT_SECRET,
   webhookSecret: env.PAYMENT_WEBHOOK_SECRET,
   paymentGateway: env.PAYMENT_GATEWAY,
+  ...(stripe ? { stripe } : {}),
   holdSeconds: env.ORDER_PAYMENT_TIMEOUT_SECONDS,
   rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
   queues,

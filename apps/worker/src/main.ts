@@ -1,4 +1,5 @@
 import { createLogger, loadServiceEnv } from "@order-flow/config";
+import { StripePaymentGateway } from "@order-flow/payments";
 import { startMetricsServer } from "./metrics-server.ts";
 import { startWorkerRuntime } from "./runtime.ts";
 
@@ -19,6 +20,16 @@ const runtime = await startWorkerRuntime({
   reservationSweepGraceMs: env.RESERVATION_SWEEP_GRACE_SECONDS * 1000,
   sandboxRefundFailureRate: env.SANDBOX_REFUND_FAILURE_RATE,
   sandboxRefundTimeoutRate: env.SANDBOX_REFUND_TIMEOUT_RATE,
+  ...(env.PAYMENT_GATEWAY === "stripe"
+    ? {
+        gateway: new StripePaymentGateway({
+          secretKey: env.STRIPE_SECRET_KEY ?? "",
+          webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? "",
+          apiBase: env.STRIPE_API_BASE,
+          currency: env.PAYMENT_CURRENCY,
+        }),
+      }
+    : {}),
   log,
 });
 
