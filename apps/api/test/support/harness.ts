@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { closeQueues, createProducerConnection, createQueues, type Queues } from "@order-flow/queues";
+import type { StripePaymentGateway } from "@order-flow/payments";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "@order-flow/worker";
 import { buildApp } from "../../src/app.ts";
@@ -44,6 +45,10 @@ export async function createHarness(
     adminPassword?: string;
     newOrderNumber?: (now: Date) => string;
     queueBoardDestructiveActions?: boolean;
+    authFailureLimit?: number;
+    metricsToken?: string;
+    /** PAYMENT_GATEWAY=stripe with this adapter (the sandbox otherwise) */
+    stripe?: StripePaymentGateway;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -71,7 +76,7 @@ export async function createHarness(
     redisPrefix: `${prefix}:`,
     jwtSecret: JWT_SECRET,
     webhookSecret: WEBHOOK_SECRET,
-    paymentGateway: "sandbox",
+    ...(options.stripe ? { paymentGateway: "stripe" as const, stripe: options.stripe } : { paymentGateway: "sandbox" as const }),
     holdSeconds: options.holdSeconds ?? 600,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
     ...(queues ? { queues } : {}),
@@ -79,6 +84,8 @@ export async function createHarness(
     adminPassword: options.adminPassword,
     ...(options.newOrderNumber ? { newOrderNumber: options.newOrderNumber } : {}),
     ...(options.queueBoardDestructiveActions ? { queueBoardDestructiveActions: true } : {}),
+    authFailureLimit: options.authFailureLimit ?? 0,
+    metricsToken: options.metricsToken,
   });
 
   const storeId = randomUUID();
