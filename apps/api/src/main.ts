@@ -1,8 +1,8 @@
 import { serve } from "@hono/node-server";
 import { createLogger, loadServiceEnv, warnAboutDevSecrets } from "@order-flow/config";
-import { createPrisma } from "@order-flow/db";
+import { createPrisma, onOutboxCommit, outboxRepository } from "@order-flow/db";
 import { StripePaymentGateway } from "@order-flow/payments";
-import { closeQueues, createQueues, createRedisClient } from "@order-flow/queues";
+import { OutboxDispatcher, closeQueues, createQueues, createRedisClient, defaultJobOptions } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { buildApp } from "./app.ts";
 import { answerClientError } from "./client-error.ts";
@@ -33,7 +33,19 @@ const queueRedis = createRedisClient({
   name: "api-queues",
 });
 queueRedis.on("error", (err) => log.warn({ err: err.message }, "redis (queues) connection error"));
-const queues = createQueues({ connection: queueRedis, redisPrefix: env.REDIS_PREFIX });
+// Jobs take their retry policy from the process that adds them: the API adds the events it commits.
+const queues = createQueues({
+  connection: queueRedis,
+  redisPrefix: env.REDIS_PREFIX,
+  jobOptions: defaultJobOptions({ attempts: env.JOB_ATTEMPTS, backoffMs: env.JOB_BACKOFF_MS }),
+});
+// The events of each commit go to the queues right after it; the workers' relay repeats what is lost.
+const dispatcher = new OutboxDispatcher({
+  queues,
+  markSent: (ids) => outboxRepository.markSent(prisma, ids),
+  onError: (error, stage) => log.warn({ err: error, stage }, "outbox dispatch failed; the relay publishes the events"),
+});
+onOutboxCommit(prisma, dispatcher.dispatch);
 
 const stripe =
   env.PAYMENT_GATEWAY === "stripe"
@@ -98,6 +110,7 @@ async function shutdown(signal: string) {
   const reaper = setInterval(() => (server as { closeIdleConnections?: () => void }).closeIdleConnections?.(), 100);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearInterval(reaper);
+  await dispatcher.close();
   await Promise.allSettled([
     prisma.$disconnect(),
     redis.quit(),

@@ -68,6 +68,8 @@ beforeAll(async () => {
     reservationSweepIntervalMs: 1_000,
     reservationSweepGraceMs: 1_000,
     relayPollIntervalMs: 200,
+    // events committed by test code (no dispatcher of its own) are the relay's at once
+    relayGraceMs: 0,
     log: silent,
   });
 });

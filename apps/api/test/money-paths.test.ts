@@ -57,6 +57,18 @@ async function auditOf(h: Harness, orderId: string): Promise<AuditEntry[]> {
   return (await h.call("GET", `/orders/${orderId}/audit`, { token: h.tokens.admin })).body as AuditEntry[];
 }
 
+/** Polls the audit trail until `done` holds (the worker audits a refund after the PG made it). */
+async function waitForAudit(h: Harness, orderId: string, done: (entries: AuditEntry[]) => boolean): Promise<AuditEntry[]> {
+  const deadline = Date.now() + 20_000;
+  let last: AuditEntry[] = [];
+  while (Date.now() < deadline) {
+    last = await auditOf(h, orderId);
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return last;
+}
+
 async function deliver(h: Harness, orderId: string) {
   for (const status of ["READY_FOR_DELIVERY", "DELIVERING", "DELIVERED"]) {
     expect((await h.call("POST", `/orders/${orderId}/status`, { token: h.tokens.store, body: { status } })).status).toBe(200);
@@ -82,7 +94,8 @@ describe("money paths", () => {
     const ledger = await waitForLedger(h, paymentId, (l) => l.refunds.length > 0);
     expect(ledger).toMatchObject({ paymentId, orderId: order.id, amount: 20000, captures: [{ pgTransactionId: captureId, amount: 1 }] });
     expect(ledger.refunds).toEqual([{ refundId: expect.any(String), pgTransactionId: captureId, amount: 1 }]);
-    const entry = (await auditOf(h, order.id)).find((e) => e.eventType === "PAYMENT_AMOUNT_MISMATCH_REFUNDED");
+    const mismatch = (e: AuditEntry) => e.eventType === "PAYMENT_AMOUNT_MISMATCH_REFUNDED";
+    const entry = (await waitForAudit(h, order.id, (entries) => entries.some(mismatch))).find(mismatch);
     expect(entry?.metadata).toMatchObject({ amount: 1, pgTransactionId: captureId, refundId: ledger.refunds[0]!.refundId });
     expect(entry?.changeSummary).toContain("(1)");
   });
@@ -114,7 +127,8 @@ describe("money paths", () => {
     expect(still.refundId).toBeNull();
     const payment = await h.prisma.payment.findUnique({ where: { id: paymentId } });
     expect(payment).toMatchObject({ status: "PAID", pgTransactionId: kept, refundId: null });
-    const strays = (await auditOf(h, order.id)).filter((e) => e.eventType === "LATE_PAYMENT_REFUNDED");
+    const lateRefunds = (entries: AuditEntry[]) => entries.filter((e) => e.eventType === "LATE_PAYMENT_REFUNDED");
+    const strays = lateRefunds(await waitForAudit(h, order.id, (entries) => lateRefunds(entries).length >= 2));
     expect(strays.map((e) => e.metadata.refundId).sort()).toEqual(ledger.refunds.map((r) => r.refundId).sort());
 
     await deliver(h, order.id);

@@ -1,54 +1,54 @@
 import type { Logger } from "@order-flow/config";
-import { OUTBOX_CHANNEL, outboxRepository, type OutboxRow, type PrismaClient } from "@order-flow/db";
-import { jobName, jobPayloadSchema, queueForJob, type JobQueueName, type Queues } from "@order-flow/queues";
-import pg from "pg";
+import { outboxRepository, type OutboxRow, type PrismaClient } from "@order-flow/db";
+import { addOutboxJobs, outboxJobsByQueue, type OutboxJob, type Queues } from "@order-flow/queues";
 import type { WorkerMetrics } from "./metrics.ts";
 
 export type OutboxRelayOptions = {
   prisma: PrismaClient;
-  /** for the dedicated LISTEN connection */
-  databaseUrl: string;
   queues: Queues;
   log: Logger;
   metrics: WorkerMetrics;
-  /** fallback polling, for NOTIFYs missed while the listener reconnects */
+  /** how often a pass looks for rows the committing process did not put in the queues */
   pollIntervalMs?: number;
   batchSize?: number;
-  reconnectDelayMs?: number;
+  /**
+   * rows committed less than this long ago are left to the process that committed them (its
+   * OutboxDispatcher adds them right after the commit); a pass taking them would add them twice
+   */
+  graceMs?: number;
   /** an enqueue slower than this fails the batch (rows stay unsent) */
   publishTimeoutMs?: number;
-  /**
-   * a NOTIFY starts a pass this much later, so that the commits of the next few ms ride along:
-   * under load one pass per burst instead of one per commit, in every worker process
-   */
-  coalesceMs?: number;
 };
 
-type BulkJob = { name: string; data: unknown; opts: { jobId: string; delay?: number } };
+/** Observes the relay latency of jobs just added (from their event's occurredAt). */
+export function observeRelayed(metrics: WorkerMetrics, jobs: readonly OutboxJob[]): void {
+  const published = Date.now();
+  for (const job of jobs) {
+    const createdAt = Date.parse(job.data.occurredAt);
+    if (Number.isFinite(createdAt)) metrics.relayLatency.observe(Math.max(0, published - createdAt) / 1000);
+  }
+  if (jobs.length > 0) metrics.inc("outbox_relayed_total", {}, jobs.length);
+}
 
 /**
- * Moves committed outbox rows into BullMQ. Woken by NOTIFY on commit (a few ms), with polling
- * as the fallback. Safe with many processes: relayBatch locks rows FOR UPDATE SKIP LOCKED and
- * marks them sent in the same transaction; jobId = eventId, so a re-send after a crash collapses.
+ * The safety net of the outbox: the process that commits an event puts it in the queues
+ * itself (OutboxDispatcher); this pass, polled, publishes what a crash or a Redis error left
+ * unsent. One pass runs at a time across all processes (an advisory lock in relayBatch);
+ * rows are marked sent in the pass's transaction, and jobId = eventId, so a re-send collapses.
  */
 export class OutboxRelay {
-  readonly #o: Required<Omit<OutboxRelayOptions, "log" | "metrics" | "prisma" | "queues" | "databaseUrl">> &
-    OutboxRelayOptions;
-  #listener: pg.Client | null = null;
+  readonly #o: Required<Omit<OutboxRelayOptions, "log" | "metrics" | "prisma" | "queues">> & OutboxRelayOptions;
   #pollTimer: NodeJS.Timeout | null = null;
-  #reconnectTimer: NodeJS.Timeout | null = null;
-  #wakeTimer: NodeJS.Timeout | null = null;
   #draining: Promise<void> | null = null;
   #again = false;
   #stopped = false;
 
   constructor(options: OutboxRelayOptions) {
-    this.#o = { pollIntervalMs: 500, batchSize: 200, reconnectDelayMs: 1_000, publishTimeoutMs: 10_000, coalesceMs: 5, ...options };
+    this.#o = { pollIntervalMs: 500, batchSize: 200, graceMs: 1_000, publishTimeoutMs: 10_000, ...options };
   }
 
   async start(): Promise<void> {
     this.#stopped = false;
-    await this.#listen();
     this.#pollTimer = setInterval(() => this.trigger(), this.#o.pollIntervalMs);
     this.#pollTimer.unref();
     this.trigger();
@@ -73,33 +73,32 @@ export class OutboxRelay {
   /** Resolves when everything committed so far has been relayed (tests, shutdown). */
   async flush(): Promise<void> {
     while (this.#draining) await this.#draining;
-    await this.#drainLoop();
+    this.#flushing = true;
+    try {
+      await this.#drainLoop();
+    } finally {
+      this.#flushing = false;
+    }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#pollTimer) clearInterval(this.#pollTimer);
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
-    this.#pollTimer = this.#reconnectTimer = this.#wakeTimer = null;
+    this.#pollTimer = null;
     if (this.#draining) await this.#draining.catch(() => {});
-    const listener = this.#listener;
-    this.#listener = null;
-    if (listener) await listener.end().catch(() => {});
   }
 
-  #wake(): void {
-    this.#wakeTimer ??= setTimeout(() => {
-      this.#wakeTimer = null;
-      this.trigger();
-    }, this.#o.coalesceMs);
+  /** flush() takes every unsent row: it is asked for everything committed so far. */
+  #flushing = false;
+
+  get #graceMs(): number {
+    return this.#flushing ? 0 : this.#o.graceMs;
   }
 
   async #drainLoop(): Promise<void> {
     try {
       for (;;) {
-        const relayed = await outboxRepository.relayBatch(this.#o.prisma, this.#o.batchSize, (rows) => this.#publish(rows));
-        if (relayed > 0) this.#o.metrics.inc("outbox_relayed_total", {}, relayed);
+        const relayed = await outboxRepository.relayBatch(this.#o.prisma, this.#o.batchSize, (rows) => this.#publish(rows), this.#graceMs);
         if (relayed < this.#o.batchSize || this.#stopped) return;
       }
     } catch (error) {
@@ -109,69 +108,12 @@ export class OutboxRelay {
   }
 
   async #publish(rows: OutboxRow[]): Promise<void> {
-    const byQueue = new Map<JobQueueName, BulkJob[]>();
-    const now = Date.now();
-    for (const row of rows) {
-      const parsed = jobPayloadSchema.safeParse(row.payload);
-      if (!parsed.success) {
-        // A poison row must not block the ones behind it: it is marked sent and logged loudly.
-        this.#o.metrics.inc("outbox_invalid_rows_total");
-        this.#o.log.error({ outboxId: row.id, eventType: row.eventType, issues: parsed.error.issues }, "invalid outbox payload skipped");
-        continue;
-      }
-      const payload = parsed.data;
-      const queue = queueForJob(payload.type);
-      const delay = Math.max(0, row.availableAt.getTime() - now);
-      const jobs = byQueue.get(queue) ?? [];
-      jobs.push({ name: jobName(payload.type, row.orderNumber), data: payload, opts: { jobId: payload.eventId, ...(delay > 0 ? { delay } : {}) } });
-      byQueue.set(queue, jobs);
-    }
-    const adds = Promise.all([...byQueue].map(([queue, jobs]) => this.#o.queues[queue].addBulk(jobs)));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("enqueue timed out")), this.#o.publishTimeoutMs);
+    const byQueue = outboxJobsByQueue(rows, Date.now(), (row, issues) => {
+      // A poison row must not block the ones behind it: it is marked sent and logged loudly.
+      this.#o.metrics.inc("outbox_invalid_rows_total");
+      this.#o.log.error({ outboxId: row.id, eventType: (row as OutboxRow).eventType, issues }, "invalid outbox payload skipped");
     });
-    try {
-      await Promise.race([adds, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-    // created_at is the event's occurredAt (OrderWrite.events), so it is read from the payload.
-    const published = Date.now();
-    for (const jobs of byQueue.values()) {
-      for (const job of jobs) {
-        const createdAt = Date.parse((job.data as { occurredAt: string }).occurredAt);
-        if (Number.isFinite(createdAt)) this.#o.metrics.relayLatency.observe(Math.max(0, published - createdAt) / 1000);
-      }
-    }
-  }
-
-  async #listen(): Promise<void> {
-    if (this.#stopped) return;
-    const client = new pg.Client({ connectionString: this.#o.databaseUrl });
-    const retry = (error: unknown) => {
-      if (this.#listener !== client && this.#listener !== null) return;
-      this.#listener = null;
-      client.end().catch(() => {});
-      if (this.#stopped) return;
-      this.#o.log.warn({ err: error }, "outbox listener lost; reconnecting (polling meanwhile)");
-      this.#reconnectTimer ??= setTimeout(() => {
-        this.#reconnectTimer = null;
-        void this.#listen().then(() => this.trigger());
-      }, this.#o.reconnectDelayMs);
-      this.#reconnectTimer.unref();
-    };
-    client.on("error", retry);
-    client.on("end", () => {
-      if (!this.#stopped && this.#listener === client) retry(new Error("listener connection ended"));
-    });
-    client.on("notification", () => this.#wake());
-    try {
-      this.#listener = client;
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    } catch (error) {
-      retry(error);
-    }
+    await addOutboxJobs(this.#o.queues, byQueue, this.#o.publishTimeoutMs);
+    observeRelayed(this.#o.metrics, [...byQueue.values()].flat());
   }
 }

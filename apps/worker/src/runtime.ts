@@ -1,10 +1,11 @@
 import { createLogger, type Logger } from "@order-flow/config";
-import { createPrisma, orderRepository, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
+import { createPrisma, onOutboxCommit, orderRepository, outboxRepository, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
 import {
   JOB_PAYLOAD_SCHEMAS,
   JOB_QUEUE_NAMES,
   MAINTENANCE_QUEUE,
+  OutboxDispatcher,
   bullPrefix,
   closeQueues,
   createQueues,
@@ -32,7 +33,7 @@ import {
 import { JobJournal } from "./job-journal.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { lostJobsGuard } from "./lost-jobs-guard.ts";
-import { OutboxRelay } from "./outbox-relay.ts";
+import { OutboxRelay, observeRelayed } from "./outbox-relay.ts";
 import { maintenanceProcessor, upsertSchedulers, type SchedulerSettings } from "./schedulers.ts";
 import type { StockPort } from "./stock-port.ts";
 import { LoggingStoreNotifier, type StoreNotifier } from "./store-notifier.ts";
@@ -57,6 +58,8 @@ export type WorkerRuntimeOptions = {
   idempotencyPurgeIntervalMs?: number;
   relayPollIntervalMs?: number;
   relayBatchSize?: number;
+  /** how old an unsent outbox row must be before the relay takes it (default 1 s; see OutboxRelay) */
+  relayGraceMs?: number;
   /** SANDBOX_REFUND_FAILURE_RATE, when no gateway is given */
   sandboxRefundFailureRate?: number;
   /** SANDBOX_REFUND_TIMEOUT_RATE, when no gateway is given */
@@ -185,6 +188,14 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   }
 
   const queues = createQueues({ connection, redisPrefix: options.redisPrefix, jobOptions: defaultJobOptions(options.retry) });
+  // Events this process commits (handlers' transitions) go to the queues right after the commit.
+  const dispatcher = new OutboxDispatcher({
+    queues,
+    markSent: (ids) => outboxRepository.markSent(prisma, ids),
+    onPublished: (jobs) => observeRelayed(metrics, jobs),
+    onError: (error, stage) => log.warn({ err: error, stage }, "outbox dispatch failed; the relay publishes the events"),
+  });
+  onOutboxCommit(prisma, dispatcher.dispatch);
   const deps: WorkerDeps = {
     prisma,
     stock,
@@ -255,12 +266,12 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
 
   const relay = new OutboxRelay({
     prisma,
-    databaseUrl: options.databaseUrl,
     queues,
     log,
     metrics,
     ...(options.relayPollIntervalMs !== undefined ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
     ...(options.relayBatchSize !== undefined ? { batchSize: options.relayBatchSize } : {}),
+    ...(options.relayGraceMs !== undefined ? { graceMs: options.relayGraceMs } : {}),
   });
   // Also catches a FLUSHALL that dropped no connection; checked every few seconds.
   const lostJobs = lostJobsGuard({
@@ -284,6 +295,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       await relay.stop();
       // close() waits for jobs in flight; the workers take no new ones meanwhile.
       await Promise.allSettled(workers.map((w) => w.close()));
+      await dispatcher.close();
+      onOutboxCommit(prisma, null);
       await closeQueues(queues);
       for (const closer of closers.reverse()) await closer().catch(() => {});
       log.info("worker stopped");

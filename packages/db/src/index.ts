@@ -8,7 +8,8 @@ export {
   type OrderListQuery,
   type TransitionOutcome,
 } from "./order-repository.ts";
-export { outboxRepository, OUTBOX_CHANNEL, type OutboxRow } from "./outbox-repository.ts";
+export { outboxRepository, type OutboxRow } from "./outbox-repository.ts";
+export { onOutboxCommit, type CommittedEvents, type OutboxSink } from "./outbox-sink.ts";
 export { paymentRepository, type Payment, type PaymentStatus } from "./payment-repository.ts";
 export { productRepository, type Product } from "./product-repository.ts";
 export { inPgTransaction, type PgClient } from "./pg-transaction.ts";
@@ -23,3 +24,4 @@ export {
   type SandboxLedgerRepository,
   type SandboxRefundRow,
 } from "./sandbox-ledger-repository.ts";
+export { readWebhookSubject, type WebhookSubject } from "./webhook-subject-reader.ts";

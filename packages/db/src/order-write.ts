@@ -1,6 +1,6 @@
 import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
 import type pg from "pg";
-import { OUTBOX_CHANNEL } from "./outbox-repository.ts";
+import { outboxSinkOf } from "./outbox-sink.ts";
 import type { NewPaymentCapture } from "./capture-repository.ts";
 import type { PaymentStatus } from "./payment-repository.ts";
 import type { NewReservationLogRow } from "./reservation-log-row.ts";
@@ -58,6 +58,7 @@ export class OrderWrite {
   #availableAt: Date | null = null;
   #gate: string | null = null;
   #orderId: string | null = null;
+  #orderNumber: string | null = null;
   #lockedForWebhook = false;
 
   /**
@@ -70,6 +71,7 @@ export class OrderWrite {
     const p = this.#p;
     const id = p.add(previous.id, "uuid");
     this.#orderId = id;
+    this.#orderNumber = next.orderNumber;
     const expected = `id = ${id} AND status = ${p.add(previous.status)} AND version = ${p.add(previous.version)}`;
     let where = expected;
     if (options.onlyWithWebhookRecord) {
@@ -96,6 +98,7 @@ export class OrderWrite {
   /** A new order with its items (unconditional). */
   insertOrder(order: OrderState): this {
     const p = this.#p;
+    this.#orderNumber = order.orderNumber;
     const id = p.add(order.id, "uuid");
     this.#cte(
       "new_order",
@@ -156,7 +159,7 @@ export class OrderWrite {
     return this;
   }
 
-  /** Outbox rows (the relay is woken when the statement commits). */
+  /** Outbox rows, handed to the pool's outbox sink once the statement has committed. */
   events(events: DomainEvent[], options: { availableAt?: Date } = {}): this {
     this.#events.push(...events);
     if (options.availableAt) this.#availableAt = options.availableAt;
@@ -219,7 +222,6 @@ export class OrderWrite {
          ON CONFLICT DO NOTHING`,
       );
     }
-    let notify = "";
     if (this.#events.length > 0) {
       const availableAt = p.add(this.#availableAt, "timestamptz");
       this.#cte(
@@ -231,15 +233,17 @@ export class OrderWrite {
          ${this.#where()}
          ON CONFLICT DO NOTHING`,
       );
-      // NOTIFY is transactional: delivered at commit, never for a rolled-back write.
-      this.#cte("wake_relay", `SELECT pg_notify('${OUTBOX_CHANNEL}', '') ${this.#where()}`);
-      notify = ", (SELECT count(*) FROM wake_relay) AS woke";
+      // No NOTIFY here: it takes a global lock through the commit. The committing process
+      // dispatches right after the commit (outbox sink); the relay is the safety net.
     }
     const passed = this.#gate ? `EXISTS (SELECT 1 FROM ${this.#gate})` : "true";
     const found = this.#orderId ? `EXISTS (SELECT 1 FROM p_order WHERE id = ${this.#orderId})` : "true";
     const extra = this.#lockedForWebhook ? ", EXISTS (SELECT 1 FROM locked) AS locked" : "";
-    const text = `WITH ${this.#ctes.join(",\n")}\nSELECT ${passed} AS passed, ${found} AS found${notify}${extra}`;
+    const text = `WITH ${this.#ctes.join(",\n")}\nSELECT ${passed} AS passed, ${found} AS found${extra}`;
     const [row] = await runStatement<{ passed: boolean; found: boolean; locked?: boolean }>(pool, text, p);
+    if (row?.passed === true && this.#events.length > 0) {
+      outboxSinkOf(pool)?.({ events: this.#events, availableAt: this.#availableAt, orderNumber: this.#orderNumber });
+    }
     return { passed: row?.passed === true, orderFound: row?.found === true, orderWasCurrent: row?.locked === true };
   }
 

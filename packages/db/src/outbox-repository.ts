@@ -11,21 +11,29 @@ export type OutboxRow = {
   orderNumber: string | null;
 };
 
-/** NOTIFY channel that wakes the relay right after a commit that wrote outbox rows (OrderWrite). */
-export const OUTBOX_CHANNEL = "p_outbox_event";
+/** Advisory lock key of the relay pass: one active relay at a time across all processes. */
+const RELAY_LOCK_KEY = 0x6f75_7462; // "outb"
 
 export const outboxRepository = {
   /**
-   * Takes up to `limit` unsent rows, locking them so that relays in other processes
-   * skip them; `publish` runs while the lock is held and the rows are marked sent
-   * in the same transaction, so a crash just leaves them for the next pass.
+   * Takes up to `limit` unsent rows, if no relay in another process holds the relay lock
+   * (0 otherwise); `publish` runs while the lock is held and the rows are marked sent in
+   * the same transaction, so a crash just leaves them for the next pass.
    */
   async relayBatch(
     prisma: PrismaClient,
     limit: number,
     publish: (rows: OutboxRow[]) => Promise<void>,
+    /** rows committed less than this long ago are left to the process that committed them */
+    graceMs = 0,
   ): Promise<number> {
     return inPgTransaction(prisma.$pool, async (client) => {
+      const lock = await client.query<{ locked: boolean }>({
+        name: "outbox_relay_lock",
+        text: "SELECT pg_try_advisory_xact_lock($1) AS locked",
+        values: [RELAY_LOCK_KEY],
+      });
+      if (lock.rows[0]?.locked !== true) return 0;
       const { rows } = await client.query<{
         id: string;
         event_type: string;
@@ -37,8 +45,9 @@ export const outboxRepository = {
         text: `SELECT e.id, e.event_type, e.payload, e.available_at,
                  (SELECT o.order_number FROM p_order o WHERE o.id = e.order_id) AS order_number
                FROM p_outbox_event e
-               WHERE e.sent_at IS NULL ORDER BY e.created_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED`,
-        values: [limit],
+               WHERE e.sent_at IS NULL AND e.recorded_at <= now() - make_interval(secs => $2::float8 / 1000)
+               ORDER BY e.created_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED`,
+        values: [limit, graceMs],
       });
       if (rows.length === 0) return 0;
       await publish(
@@ -56,6 +65,20 @@ export const outboxRepository = {
         values: [rows.map((r) => r.id)],
       });
       return rows.length;
+    });
+  },
+
+  /**
+   * Marks rows sent that the committing process has put in the queues itself (one UPDATE per
+   * batch). Rows it never marks (it died first) are published again by the relay: the jobs
+   * collapse on jobId = eventId.
+   */
+  async markSent(prisma: PrismaClient, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await prisma.$pool.query({
+      name: "outbox_mark_sent",
+      text: `UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY($1::uuid[]) AND sent_at IS NULL`,
+      values: [ids],
     });
   },
 

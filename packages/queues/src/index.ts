@@ -6,4 +6,6 @@ export * from "./prefix.ts";
 export * from "./connections.ts";
 export * from "./create-queues.ts";
 export * from "./make-stray-payment-refund.ts";
+export * from "./outbox-jobs.ts";
+export * from "./outbox-dispatcher.ts";
 export * from "./job-name.ts";

@@ -10,12 +10,13 @@ export type JobRetryPolicy = {
 export const DEFAULT_RETRY_POLICY: JobRetryPolicy = { attempts: 8, backoffMs: 1_000 };
 
 /**
- * Retention: completed jobs are kept an hour (at most 10 000 per queue) so a re-sent
- * jobId still collapses shortly after; failed jobs (the dead letters) stay a week (at most
- * 50 000) for inspection and redrive. Both bounded, so Redis memory stays flat.
+ * Retention: the last 10 000 completed jobs of each queue are kept, so a re-sent jobId still
+ * collapses for a while; failed jobs (the dead letters) stay a week (at most 50 000) for
+ * inspection and redrive. Both bounded, so Redis memory stays flat. Completed jobs are bounded
+ * by count only: an age bound makes every completion scan the completed set by score as well.
  */
 export const JOB_RETENTION = {
-  removeOnComplete: { age: 60 * 60, count: 10_000 },
+  removeOnComplete: { count: 10_000 },
   removeOnFail: { age: 7 * 24 * 60 * 60, count: 50_000 },
 } as const;
 

@@ -51,7 +51,7 @@ describe("queues module", () => {
   it("states retries, exponential backoff and bounded retention", () => {
     const options = defaultJobOptions({ attempts: 4, backoffMs: 200 });
     expect(options).toMatchObject({ attempts: 4, backoff: { type: "exponential", delay: 200 } });
-    expect(options.removeOnComplete).toMatchObject({ age: expect.any(Number), count: expect.any(Number) });
+    expect(options.removeOnComplete).toMatchObject({ count: expect.any(Number) });
     expect(options.removeOnFail).toMatchObject({ age: expect.any(Number), count: expect.any(Number) });
   });
 

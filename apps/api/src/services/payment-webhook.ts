@@ -2,9 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Order, SYSTEM_ACTOR, type DomainEvent, type OrderState, type TransitionResult } from "@order-flow/domain";
 import {
   OrderWrite,
-  captureRepository,
-  orderRepository,
-  paymentRepository,
+  readWebhookSubject,
   type PrismaClient,
   type WebhookEventRecord,
 } from "@order-flow/db";
@@ -75,11 +73,11 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
   async function attempt(body: WebhookBody, raw: unknown): Promise<WebhookOutcome> {
     const now = clock();
     const pool = deps.prisma.$pool;
-    const [payment, order, knownCapture] = await Promise.all([
-      UUID.test(body.paymentId) ? paymentRepository.findById(deps.prisma, body.paymentId) : null,
-      UUID.test(body.orderId) ? orderRepository.findById(deps.prisma, body.orderId) : null,
-      body.status === "PAID" ? captureRepository.findById(deps.prisma, body.pgTransactionId) : null,
-    ]);
+    const { payment, order, captureKnown: knownCapture } = await readWebhookSubject(deps.prisma, {
+      paymentId: UUID.test(body.paymentId) ? body.paymentId : null,
+      orderId: UUID.test(body.orderId) ? body.orderId : null,
+      pgTransactionId: body.status === "PAID" ? body.pgTransactionId : null,
+    });
     const known = payment !== null && order !== null && payment.orderId === order.id;
     const record = (outcome: WebhookOutcome): WebhookEventRecord => ({
       eventId: body.eventId,

@@ -144,6 +144,8 @@ export async function createHarness(
       reservationSweepIntervalMs: 1_000,
       reservationSweepGraceMs: 1_000,
       relayPollIntervalMs: 200,
+      // events committed by test code (no dispatcher of its own) are the relay's at once
+      relayGraceMs: 0,
       log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
       ...overrides,
     });

@@ -45,6 +45,8 @@ export async function createHarness(): Promise<Harness> {
         concurrency: 10,
         retry: { attempts: 3, backoffMs: 50 },
         relayPollIntervalMs: 200,
+        // events committed by test code (no dispatcher of its own) are the relay's at once
+        relayGraceMs: 0,
         log: createLogger({ name: "worker-test", level: process.env.TEST_LOG_LEVEL ?? "silent" }),
         ...options,
       });
