@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { closeQueues, createProducerConnection, createQueues, type Queues } from "@order-flow/queues";
-import { RedisStockReservationService } from "@order-flow/stock";
+import { RedisStockReservationService, type StockReservationService } from "@order-flow/stock";
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "@order-flow/worker";
 import { buildApp } from "../../src/app.ts";
 import { createApiMetrics } from "../../src/metrics.ts";
@@ -44,6 +44,11 @@ export async function createHarness(
     adminPassword?: string;
     newOrderNumber?: (now: Date) => string;
     queueBoardDestructiveActions?: boolean;
+    /** the app's clock (default: the real one) */
+    now?: () => Date;
+    idempotencyAbandonedAfterMs?: number;
+    /** puts something between the app and its stock port (a slow Redis, say) */
+    wrapStock?: (stock: StockReservationService) => StockReservationService;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -65,7 +70,7 @@ export async function createHarness(
   const app = buildApp({
     prisma: db.prisma,
     redis,
-    stock,
+    stock: options.wrapStock ? options.wrapStock(stock) : stock,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     metrics: createApiMetrics(),
     redisPrefix: `${prefix}:`,
@@ -79,6 +84,10 @@ export async function createHarness(
     adminPassword: options.adminPassword,
     ...(options.newOrderNumber ? { newOrderNumber: options.newOrderNumber } : {}),
     ...(options.queueBoardDestructiveActions ? { queueBoardDestructiveActions: true } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.idempotencyAbandonedAfterMs !== undefined
+      ? { idempotencyAbandonedAfterMs: options.idempotencyAbandonedAfterMs }
+      : {}),
   });
 
   const storeId = randomUUID();
