@@ -192,7 +192,7 @@ export function orderCommands(deps: OrderCommandDeps) {
           draft(created),
           (at) => draft(create(newOrderNumber(at))),
           logRow,
-          claim && ((d) => ({ ...claim, ...claim.answer(placed(d.order)) })),
+          claim && ((d) => ({ userId: claim.userId, key: claim.key, owner: claim.owner, ...claim.answer(placed(d.order)) })),
         );
       } catch (err) {
         await giveHoldBack();
