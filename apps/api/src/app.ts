@@ -6,16 +6,21 @@ import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
 import type { PrismaClient } from "@order-flow/db";
 import { outboxRepository } from "@order-flow/db";
+import type { StripePaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
 import type { StockReservationService } from "@order-flow/stock";
 import { BOARD_PATH, queueBoard } from "./board.ts";
 import type { AppEnv } from "./context.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
+import { authFailures } from "./middleware/auth-failures.ts";
 import { bearerAuth } from "./middleware/auth.ts";
+import { metricsToken } from "./middleware/metrics-token.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
+import { rejectNul } from "./middleware/reject-nul.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requireRedis } from "./middleware/require-redis.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { openApiDocument } from "./openapi-document.ts";
 import { ApiProblem, problemResponse, toProblem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
@@ -23,6 +28,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { sandboxRoutes } from "./routes/sandbox.ts";
+import { stripeWebhookRoutes } from "./routes/stripe-webhooks.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { orderCommands } from "./services/order-commands.ts";
 import { paymentWebhook } from "./services/payment-webhook.ts";
@@ -38,7 +44,9 @@ export type AppDeps = {
   redisPrefix: string;
   jwtSecret: string;
   webhookSecret: string;
-  paymentGateway: "sandbox";
+  paymentGateway: "sandbox" | "stripe";
+  /** the Stripe adapter, required with paymentGateway "stripe" */
+  stripe?: StripePaymentGateway;
   holdSeconds: number;
   rateLimitPerMinute: number;
   /** every queue, for the dashboard at /admin/queues and the queue gauges; without it neither is there */
@@ -48,6 +56,11 @@ export type AppDeps = {
   adminPassword?: string | undefined;
   /** ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: the dashboard may empty, obliterate and clean queues (default false) */
   queueBoardDestructiveActions?: boolean;
+  /** AUTH_FAILURE_LIMIT / AUTH_FAILURE_WINDOW_SECONDS: failed authentications per client address; off unless > 0 */
+  authFailureLimit?: number;
+  authFailureWindowSeconds?: number;
+  /** METRICS_TOKEN: /metrics wants it as a bearer token when set */
+  metricsToken?: string | undefined;
   now?: () => Date;
   /** an Idempotency-Key claim with no response after this long is taken over by a twin (default 30 s) */
   idempotencyAbandonedAfterMs?: number;
@@ -56,6 +69,7 @@ export type AppDeps = {
 };
 
 export function buildApp(deps: AppDeps) {
+  if (deps.paymentGateway === "stripe" && !deps.stripe) throw new Error("paymentGateway stripe needs the Stripe adapter");
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -70,6 +84,7 @@ export function buildApp(deps: AppDeps) {
   });
 
   app.use("*", requestId({ log: deps.log }));
+  app.use("*", securityHeaders());
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
@@ -87,13 +102,21 @@ export function buildApp(deps: AppDeps) {
   });
   // API.md's order of checks: authentication, rate limit, body size, then the input itself.
   const guarded = /^\/(orders|stores|sandbox)(\/|$)/;
+  const failures = authFailures({
+    redis: deps.redis,
+    prefix: deps.redisPrefix,
+    limit: deps.authFailureLimit ?? 0,
+    windowSeconds: deps.authFailureWindowSeconds ?? 300,
+  });
   const guard = every(
-    bearerAuth({ secret: deps.jwtSecret }),
+    bearerAuth({ secret: deps.jwtSecret, failures }),
     rateLimit({ redis: deps.redis, prefix: deps.redisPrefix, perMinute: deps.rateLimitPerMinute }),
     limitBody,
+    rejectNul(),
   );
   app.use("*", async (c, next) => (guarded.test(c.req.path) ? guard(c, next) : next()));
   app.use("/webhooks/*", limitBody);
+  app.use("/metrics", metricsToken({ token: deps.metricsToken, failures }));
   // Stock lives in Redis: these answer 503 at once during a Redis outage instead of waiting.
   const needsRedis = requireRedis({ redis: deps.redis });
   app.post("/orders", needsRedis);
@@ -114,12 +137,13 @@ export function buildApp(deps: AppDeps) {
     holdSeconds: deps.holdSeconds,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.newOrderNumber ? { newOrderNumber: deps.newOrderNumber } : {}),
+    ...(deps.paymentGateway === "stripe" && deps.stripe ? { gateway: deps.stripe } : {}),
     ...observed,
   });
   const webhook = paymentWebhook({ prisma: deps.prisma, ...(deps.now ? { now: deps.now } : {}), ...observed });
 
   if (deps.queues) {
-    app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword }));
+    app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword, failures }));
     app.route(BOARD_PATH, queueBoard(Object.values(deps.queues), { allowDestructive: deps.queueBoardDestructiveActions ?? false }));
   }
   app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));
@@ -134,6 +158,7 @@ export function buildApp(deps: AppDeps) {
   );
   app.route("/", catalogRoutes({ prisma: deps.prisma, stock: deps.stock }));
   app.route("/", webhookRoutes({ secret: deps.webhookSecret, webhook }));
+  if (deps.paymentGateway === "stripe" && deps.stripe) app.route("/", stripeWebhookRoutes({ stripe: deps.stripe, webhook }));
   if (deps.paymentGateway === "sandbox") {
     app.route(
       "/",

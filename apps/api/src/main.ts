@@ -1,12 +1,14 @@
 import { serve } from "@hono/node-server";
-import { createLogger, loadEnv, warnAboutDevSecrets } from "@order-flow/config";
+import { createLogger, loadServiceEnv, warnAboutDevSecrets } from "@order-flow/config";
 import { createPrisma } from "@order-flow/db";
+import { StripePaymentGateway } from "@order-flow/payments";
 import { closeQueues, createQueues, createRedisClient } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { buildApp } from "./app.ts";
+import { answerClientError } from "./client-error.ts";
 import { createApiMetrics } from "./metrics.ts";
 
-const env = loadEnv();
+const env = loadServiceEnv("api");
 const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 warnAboutDevSecrets(log, env);
 
@@ -33,6 +35,16 @@ const queueRedis = createRedisClient({
 queueRedis.on("error", (err) => log.warn({ err: err.message }, "redis (queues) connection error"));
 const queues = createQueues({ connection: queueRedis, redisPrefix: env.REDIS_PREFIX });
 
+const stripe =
+  env.PAYMENT_GATEWAY === "stripe"
+    ? new StripePaymentGateway({
+        secretKey: env.STRIPE_SECRET_KEY ?? "",
+        webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? "",
+        apiBase: env.STRIPE_API_BASE,
+        currency: env.PAYMENT_CURRENCY,
+      })
+    : undefined;
+
 const stock = new RedisStockReservationService({ redis, prisma, prefix: `${env.REDIS_PREFIX}:` });
 const app = buildApp({
   prisma,
@@ -44,17 +56,34 @@ const app = buildApp({
   jwtSecret: env.JWT_SECRET,
   webhookSecret: env.PAYMENT_WEBHOOK_SECRET,
   paymentGateway: env.PAYMENT_GATEWAY,
+  ...(stripe ? { stripe } : {}),
   holdSeconds: env.ORDER_PAYMENT_TIMEOUT_SECONDS,
   rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
   queues,
   adminUser: env.ADMIN_USER,
   adminPassword: env.ADMIN_PASSWORD,
   queueBoardDestructiveActions: env.ADMIN_QUEUE_DESTRUCTIVE_ACTIONS,
+  authFailureLimit: env.AUTH_FAILURE_LIMIT,
+  authFailureWindowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS,
+  metricsToken: env.METRICS_TOKEN,
 });
 
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: "0.0.0.0" }, (info) =>
-  log.info({ port: info.port }, "api listening"),
+// Bounded time to send headers and the whole request: a body trickled in cannot hold a socket
+// for Node's default 300 s. Expired requests are found every 2 s (Node's default: 30 s).
+const server = serve(
+  {
+    fetch: app.fetch,
+    port: env.PORT,
+    hostname: "0.0.0.0",
+    serverOptions: {
+      headersTimeout: Math.min(env.HTTP_HEADERS_TIMEOUT_SECONDS, env.HTTP_REQUEST_TIMEOUT_SECONDS) * 1000,
+      requestTimeout: env.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      connectionsCheckingInterval: 2_000,
+    },
+  },
+  (info) => log.info({ port: info.port }, "api listening"),
 );
+server.on("clientError", answerClientError);
 
 let closing = false;
 async function shutdown(signal: string) {

@@ -1,10 +1,11 @@
-import { createServer } from "node:http";
-import { createLogger, loadEnv } from "@order-flow/config";
+import { createLogger, loadServiceEnv } from "@order-flow/config";
+import { StripePaymentGateway } from "@order-flow/payments";
+import { startMetricsServer } from "./metrics-server.ts";
 import { startWorkerRuntime } from "./runtime.ts";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-const env = loadEnv();
+const env = loadServiceEnv("worker");
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
 
 const runtime = await startWorkerRuntime({
@@ -19,29 +20,24 @@ const runtime = await startWorkerRuntime({
   reservationSweepGraceMs: env.RESERVATION_SWEEP_GRACE_SECONDS * 1000,
   sandboxRefundFailureRate: env.SANDBOX_REFUND_FAILURE_RATE,
   sandboxRefundTimeoutRate: env.SANDBOX_REFUND_TIMEOUT_RATE,
+  ...(env.PAYMENT_GATEWAY === "stripe"
+    ? {
+        gateway: new StripePaymentGateway({
+          secretKey: env.STRIPE_SECRET_KEY ?? "",
+          webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? "",
+          apiBase: env.STRIPE_API_BASE,
+          currency: env.PAYMENT_CURRENCY,
+        }),
+      }
+    : {}),
   log,
 });
 
-// /metrics (Prometheus text) and /healthz; 0 turns the server off.
+// /metrics (Prometheus text, behind METRICS_TOKEN when set) and /healthz; port 0 turns it off.
 const server =
   env.WORKER_METRICS_PORT > 0
-    ? createServer((req, res) => {
-        if (req.url === "/metrics") {
-          void runtime.metrics.text().then(
-            (text) => res.writeHead(200, { "content-type": runtime.metrics.contentType }).end(text),
-            (error: unknown) => {
-              log.warn({ err: error }, "metrics scrape failed");
-              res.writeHead(500).end();
-            },
-          );
-        } else if (req.url === "/healthz") {
-          res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
-        } else {
-          res.writeHead(404).end();
-        }
-      }).listen(env.WORKER_METRICS_PORT)
+    ? startMetricsServer({ port: env.WORKER_METRICS_PORT, metrics: runtime.metrics, token: env.METRICS_TOKEN, log })
     : null;
-server?.on("error", (error) => log.warn({ err: error }, "metrics server unavailable"));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -124,7 +124,7 @@ export class OrderWrite {
       `INSERT INTO p_order (id, user_id, store_id, order_number, status, total_amount, reservation_id, payment_id,
          expires_at, confirmed_at, cancelled_at, failure_reason, refund_id, version, created_at, updated_at)
        SELECT ${id}, ${p.add(order.userId, "uuid")}, ${p.add(order.storeId, "uuid")}, ${p.add(order.orderNumber, "text")},
-         ${p.add(order.status, "text")}, ${p.add(order.totalAmount, "int")}, ${p.add(order.reservationId, "text")},
+         ${p.add(order.status, "text")}, ${p.add(order.totalAmount, "bigint")}, ${p.add(order.reservationId, "text")},
          ${p.add(order.paymentId, "uuid")}, ${p.add(order.expiresAt, "timestamptz")}, ${p.add(order.confirmedAt, "timestamptz")},
          ${p.add(order.cancelledAt, "timestamptz")}, ${p.add(order.failureReason, "text")}, ${p.add(order.refundId, "text")},
          ${p.add(order.version, "int")}, ${p.add(order.createdAt, "timestamptz")}, ${p.add(order.updatedAt, "timestamptz")}
@@ -135,7 +135,7 @@ export class OrderWrite {
       `INSERT INTO p_order_item (id, order_id, product_id, product_name, unit_price, quantity)
        SELECT gen_random_uuid(), ${id}, x."productId", x."productName", x."unitPrice", x.quantity
        FROM jsonb_to_recordset(${p.json(order.items)})
-         AS x("productId" uuid, "productName" text, "unitPrice" int, quantity int)
+         AS x("productId" uuid, "productName" text, "unitPrice" bigint, quantity int)
        ${this.#where()}`,
     );
     return this;
@@ -148,7 +148,7 @@ export class OrderWrite {
       "webhook_event",
       `INSERT INTO p_payment_webhook_event (event_id, payment_id, order_id, status, amount, outcome, received_at, payload)
        SELECT ${p.add(record.eventId)}, ${p.add(record.paymentId)}, ${p.add(record.orderId)}, ${p.add(record.status)},
-         ${p.add(record.amount, "int")}, ${p.add(record.outcome)}, ${p.add(record.receivedAt, "timestamptz")}, ${p.json(record.payload ?? null)}
+         ${p.add(record.amount, "bigint")}, ${p.add(record.outcome)}, ${p.add(record.receivedAt, "timestamptz")}, ${p.json(record.payload ?? null)}
        ${this.#where()}
        ON CONFLICT DO NOTHING RETURNING 1`,
     );
@@ -192,7 +192,7 @@ export class OrderWrite {
     this.#cte(
       "new_payment",
       `INSERT INTO p_payment (id, order_id, amount, status, created_at, updated_at)
-       SELECT ${p.add(payment.id, "uuid")}, ${p.add(payment.orderId, "uuid")}, ${p.add(payment.amount, "int")}, 'REQUESTED',
+       SELECT ${p.add(payment.id, "uuid")}, ${p.add(payment.orderId, "uuid")}, ${p.add(payment.amount, "bigint")}, 'REQUESTED',
          ${p.add(payment.now, "timestamptz")}, ${p.add(payment.now, "timestamptz")}
        ${this.#where()}`,
     );

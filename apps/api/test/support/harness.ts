@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { closeQueues, createProducerConnection, createQueues, type Queues } from "@order-flow/queues";
+import type { StripePaymentGateway } from "@order-flow/payments";
 import { RedisStockReservationService, type StockReservationService } from "@order-flow/stock";
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "@order-flow/worker";
 import { buildApp } from "../../src/app.ts";
@@ -44,6 +45,10 @@ export async function createHarness(
     adminPassword?: string;
     newOrderNumber?: (now: Date) => string;
     queueBoardDestructiveActions?: boolean;
+    authFailureLimit?: number;
+    metricsToken?: string;
+    /** PAYMENT_GATEWAY=stripe with this adapter (the sandbox otherwise) */
+    stripe?: StripePaymentGateway;
     /** the app's clock (default: the real one) */
     now?: () => Date;
     idempotencyAbandonedAfterMs?: number;
@@ -76,7 +81,7 @@ export async function createHarness(
     redisPrefix: `${prefix}:`,
     jwtSecret: JWT_SECRET,
     webhookSecret: WEBHOOK_SECRET,
-    paymentGateway: "sandbox",
+    ...(options.stripe ? { paymentGateway: "stripe" as const, stripe: options.stripe } : { paymentGateway: "sandbox" as const }),
     holdSeconds: options.holdSeconds ?? 600,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
     ...(queues ? { queues } : {}),
@@ -84,6 +89,8 @@ export async function createHarness(
     adminPassword: options.adminPassword,
     ...(options.newOrderNumber ? { newOrderNumber: options.newOrderNumber } : {}),
     ...(options.queueBoardDestructiveActions ? { queueBoardDestructiveActions: true } : {}),
+    authFailureLimit: options.authFailureLimit ?? 0,
+    metricsToken: options.metricsToken,
     ...(options.now ? { now: options.now } : {}),
     ...(options.idempotencyAbandonedAfterMs !== undefined
       ? { idempotencyAbandonedAfterMs: options.idempotencyAbandonedAfterMs }
