@@ -62,6 +62,8 @@ export type AppDeps = {
   /** METRICS_TOKEN: /metrics wants it as a bearer token when set */
   metricsToken?: string | undefined;
   now?: () => Date;
+  /** an Idempotency-Key claim with no response after this long is taken over by a twin (default 30 s) */
+  idempotencyAbandonedAfterMs?: number;
   /** draws order numbers (default: random); tests force a clash with it */
   newOrderNumber?: (now: Date) => string;
 };
@@ -145,7 +147,15 @@ export function buildApp(deps: AppDeps) {
     app.route(BOARD_PATH, queueBoard(Object.values(deps.queues), { allowDestructive: deps.queueBoardDestructiveActions ?? false }));
   }
   app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));
-  app.route("/", orderRoutes({ prisma: deps.prisma, commands }));
+  app.route(
+    "/",
+    orderRoutes({
+      prisma: deps.prisma,
+      commands,
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.idempotencyAbandonedAfterMs !== undefined ? { idempotencyAbandonedAfterMs: deps.idempotencyAbandonedAfterMs } : {}),
+    }),
+  );
   app.route("/", catalogRoutes({ prisma: deps.prisma, stock: deps.stock }));
   app.route("/", webhookRoutes({ secret: deps.webhookSecret, webhook }));
   if (deps.paymentGateway === "stripe" && deps.stripe) app.route("/", stripeWebhookRoutes({ stripe: deps.stripe, webhook }));

@@ -1,6 +1,11 @@
 export { createPrisma, type PrismaClient, type Db, type Prisma } from "./client.ts";
 export { auditRepository, type AuditEntryView } from "./audit-repository.ts";
-export { idempotencyRepository, type IdempotencyClaim } from "./idempotency-repository.ts";
+export {
+  ABANDONED_AFTER_MS,
+  idempotencyRepository,
+  type IdempotencyClaim,
+  type IdempotencyCompletion,
+} from "./idempotency-repository.ts";
 export { encodeCursor, decodeCursor, type OrderCursor } from "./order-cursor.ts";
 export {
   orderRepository,

@@ -2,6 +2,7 @@ import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
 import type pg from "pg";
 import { outboxSinkOf } from "./outbox-sink.ts";
 import type { NewPaymentCapture } from "./capture-repository.ts";
+import type { IdempotencyCompletion } from "./idempotency-repository.ts";
 import type { PaymentStatus } from "./payment-repository.ts";
 import type { NewReservationLogRow } from "./reservation-log-row.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
@@ -47,8 +48,9 @@ export type OrderWriteResult = {
 /**
  * One order change as ONE statement (data-modifying CTEs), so it is atomic without
  * BEGIN/COMMIT round trips and costs one round trip in all. An optional gate (the
- * conditional order update, or the first record of a webhook event) decides whether the
- * other parts write anything: a change never lands without its audit and outbox rows.
+ * conditional order update, the first record of a webhook event, or the idempotency claim
+ * a new order answers) decides whether the other parts write anything: a change never
+ * lands without its audit and outbox rows.
  */
 export class OrderWrite {
   readonly #p = new SqlParams();
@@ -95,7 +97,27 @@ export class OrderWrite {
     return this;
   }
 
-  /** A new order with its items (unconditional). */
+  /**
+   * Stores the response of the request holding an idempotency claim, only while that request
+   * still holds it (its owner token; a takeover replaces the token) and no response is stored;
+   * becomes the gate, so a request that lost its claim writes nothing. Add it before the parts
+   * it gates (insertOrder and the rest).
+   */
+  completeIdempotencyClaim(claim: IdempotencyCompletion): this {
+    const p = this.#p;
+    const earlier = this.#gate ? ` AND EXISTS (SELECT 1 FROM ${this.#gate})` : "";
+    this.#cte(
+      "idempotency_claim",
+      `UPDATE p_idempotency_key SET response_status = ${p.add(claim.status, "int")}, response_body = ${p.json(claim.body)}
+       WHERE user_id = ${p.add(claim.userId, "uuid")} AND key = ${p.add(claim.key)}
+         AND owner_token = ${p.add(claim.owner, "uuid")} AND response_status IS NULL${earlier}
+       RETURNING 1`,
+    );
+    this.#gate = "idempotency_claim";
+    return this;
+  }
+
+  /** A new order with its items (behind the gate, if there is one: completeIdempotencyClaim). */
   insertOrder(order: OrderState): this {
     const p = this.#p;
     this.#orderNumber = order.orderNumber;
@@ -104,18 +126,20 @@ export class OrderWrite {
       "new_order",
       `INSERT INTO p_order (id, user_id, store_id, order_number, status, total_amount, reservation_id, payment_id,
          expires_at, confirmed_at, cancelled_at, failure_reason, refund_id, version, created_at, updated_at)
-       VALUES (${id}, ${p.add(order.userId, "uuid")}, ${p.add(order.storeId, "uuid")}, ${p.add(order.orderNumber)},
-         ${p.add(order.status)}, ${p.add(order.totalAmount)}, ${p.add(order.reservationId)}, ${p.add(order.paymentId, "uuid")},
-         ${p.add(order.expiresAt)}, ${p.add(order.confirmedAt, "timestamptz")}, ${p.add(order.cancelledAt, "timestamptz")},
-         ${p.add(order.failureReason)}, ${p.add(order.refundId)}, ${p.add(order.version)}, ${p.add(order.createdAt)},
-         ${p.add(order.updatedAt)})`,
+       SELECT ${id}, ${p.add(order.userId, "uuid")}, ${p.add(order.storeId, "uuid")}, ${p.add(order.orderNumber, "text")},
+         ${p.add(order.status, "text")}, ${p.add(order.totalAmount, "bigint")}, ${p.add(order.reservationId, "text")},
+         ${p.add(order.paymentId, "uuid")}, ${p.add(order.expiresAt, "timestamptz")}, ${p.add(order.confirmedAt, "timestamptz")},
+         ${p.add(order.cancelledAt, "timestamptz")}, ${p.add(order.failureReason, "text")}, ${p.add(order.refundId, "text")},
+         ${p.add(order.version, "int")}, ${p.add(order.createdAt, "timestamptz")}, ${p.add(order.updatedAt, "timestamptz")}
+       ${this.#where()}`,
     );
     this.#cte(
       "new_items",
       `INSERT INTO p_order_item (id, order_id, product_id, product_name, unit_price, quantity)
        SELECT gen_random_uuid(), ${id}, x."productId", x."productName", x."unitPrice", x.quantity
        FROM jsonb_to_recordset(${p.json(order.items)})
-         AS x("productId" uuid, "productName" text, "unitPrice" bigint, quantity int)`,
+         AS x("productId" uuid, "productName" text, "unitPrice" bigint, quantity int)
+       ${this.#where()}`,
     );
     return this;
   }

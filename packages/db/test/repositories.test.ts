@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { AuditRecord } from "@order-flow/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditRepository } from "../src/audit-repository.ts";
-import { idempotencyRepository } from "../src/idempotency-repository.ts";
+import { ABANDONED_AFTER_MS, idempotencyRepository, type IdempotencyClaim } from "../src/idempotency-repository.ts";
 import { orderRepository } from "../src/order-repository.ts";
+import { OrderWrite } from "../src/order-write.ts";
 import { newOrder } from "./support/orders.ts";
 import { createTestDatabase, type TestDatabase } from "./support/test-database.ts";
 
@@ -135,6 +136,26 @@ describe("audit repository", () => {
 });
 
 describe("idempotency keys", () => {
+  /** The order's statement, storing `body` as the answer while `owner` holds the claim. */
+  function orderAnswering(userId: string, key: string, owner: string, order = newOrder({ userId })) {
+    const body = { id: order.id };
+    const write = new OrderWrite()
+      .completeIdempotencyClaim({ userId, key, owner, status: 201, body })
+      .insertOrder(order)
+      .audit([audit(order.id)]);
+    return { order, body, run: () => write.run(db.prisma.$pool) };
+  }
+
+  async function ordersOf(userId: string): Promise<string[]> {
+    const { rows } = await db.prisma.$pool.query<{ id: string }>("SELECT id FROM p_order WHERE user_id = $1", [userId]);
+    return rows.map((r) => r.id);
+  }
+
+  function owned(claim: IdempotencyClaim): string {
+    if (claim.state !== "NEW") throw new Error(`expected a new claim, got ${claim.state}`);
+    return claim.owner;
+  }
+
   it("claims once, replays the stored response, and refuses a different request", async () => {
     const userId = randomUUID();
     const now = new Date();
@@ -143,17 +164,81 @@ describe("idempotency keys", () => {
     );
     expect(claims.filter((c) => c.state === "NEW")).toHaveLength(1);
     expect(claims.filter((c) => c.state === "IN_USE")).toHaveLength(2);
-    await idempotencyRepository.complete(db.prisma, userId, "k1", 201, { id: "x" });
+    const placed = orderAnswering(userId, "k1", owned(claims.find((c) => c.state === "NEW")!));
+    expect((await placed.run()).passed).toBe(true);
     expect(await idempotencyRepository.claim(db.prisma, userId, "k1", "hash-a", now)).toEqual({
       state: "REPLAY",
       status: 201,
-      body: { id: "x" },
+      body: placed.body,
     });
     expect(await idempotencyRepository.claim(db.prisma, userId, "k1", "hash-b", now)).toEqual({ state: "MISMATCH" });
     // Keys are per user.
-    expect(await idempotencyRepository.claim(db.prisma, randomUUID(), "k1", "hash-b", now)).toEqual({ state: "NEW" });
+    expect((await idempotencyRepository.claim(db.prisma, randomUUID(), "k1", "hash-b", now)).state).toBe("NEW");
     // And they expire after 24 h.
     const later = new Date(now.getTime() + 24 * 3600_000 + 1);
-    expect(await idempotencyRepository.claim(db.prisma, userId, "k1", "hash-b", later)).toEqual({ state: "NEW" });
+    expect((await idempotencyRepository.claim(db.prisma, userId, "k1", "hash-b", later)).state).toBe("NEW");
+  });
+
+  it("lets a twin take over a claim left without a response, and then the first request makes no order", async () => {
+    const userId = randomUUID();
+    const t0 = new Date();
+    const first = owned(await idempotencyRepository.claim(db.prisma, userId, "k", "h", t0));
+    // Not yet abandoned: the twin waits.
+    const early = new Date(t0.getTime() + ABANDONED_AFTER_MS - 1);
+    expect(await idempotencyRepository.claim(db.prisma, userId, "k", "h", early)).toEqual({ state: "IN_USE" });
+    const twin = owned(await idempotencyRepository.claim(db.prisma, userId, "k", "h", new Date(t0.getTime() + ABANDONED_AFTER_MS)));
+    expect(twin).not.toBe(first);
+
+    // The first request was only slow: its statement finds the claim no longer its own.
+    const late = orderAnswering(userId, "k", first);
+    expect((await late.run()).passed).toBe(false);
+    expect(await orderRepository.findById(db.prisma, late.order.id)).toBeNull();
+    expect(await auditRepository.listByOrder(db.prisma, late.order.id)).toEqual([]);
+    // Nor may it forget the twin's claim.
+    await idempotencyRepository.release(db.prisma, userId, "k", first);
+    expect(await idempotencyRepository.find(db.prisma, userId, "k", "h")).toEqual({ state: "IN_USE" });
+
+    const winner = orderAnswering(userId, "k", twin);
+    expect((await winner.run()).passed).toBe(true);
+    expect(await ordersOf(userId)).toEqual([winner.order.id]);
+    expect(await idempotencyRepository.find(db.prisma, userId, "k", "h")).toEqual({ state: "REPLAY", status: 201, body: winner.body });
+    // A stored response is never replaced, not even by its own request writing again.
+    expect((await orderAnswering(userId, "k", twin).run()).passed).toBe(false);
+    expect(await ordersOf(userId)).toEqual([winner.order.id]);
+  });
+
+  it("takes over after the abandonment time the caller gives", async () => {
+    const userId = randomUUID();
+    const t0 = new Date();
+    owned(await idempotencyRepository.claim(db.prisma, userId, "k", "h", t0));
+    const soon = new Date(t0.getTime() + 1_000);
+    expect((await idempotencyRepository.claim(db.prisma, userId, "k", "h", soon)).state).toBe("IN_USE");
+    expect((await idempotencyRepository.claim(db.prisma, userId, "k", "h", soon, { abandonedAfterMs: 1_000 })).state).toBe("NEW");
+  });
+
+  it("makes one order per key however a slow request's write and a twin's takeover interleave", async () => {
+    const userId = randomUUID();
+    const stale = new Date(Date.now() - 2 * ABANDONED_AFTER_MS);
+    const keys = Array.from({ length: 20 }, (_, i) => `race-${i}`);
+    await Promise.all(
+      keys.map(async (key) => {
+        const first = owned(await idempotencyRepository.claim(db.prisma, userId, key, "h", stale));
+        const slow = orderAnswering(userId, key, first);
+        const [written, twin] = await Promise.all([
+          slow.run(),
+          idempotencyRepository.claim(db.prisma, userId, key, "h", new Date()),
+        ]);
+        // Exactly one of them holds the key: the write that stored its answer, or the twin.
+        expect(written.passed).toBe(twin.state !== "NEW");
+        if (twin.state === "NEW") expect((await orderAnswering(userId, key, twin.owner).run()).passed).toBe(true);
+      }),
+    );
+    const orders = await ordersOf(userId);
+    expect(orders).toHaveLength(keys.length);
+    for (const key of keys) {
+      const stored = await idempotencyRepository.find(db.prisma, userId, key, "h");
+      expect(stored.state).toBe("REPLAY");
+      expect(orders).toContain((stored as { body: { id: string } }).body.id);
+    }
   });
 });

@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { auditRepository, idempotencyRepository, InvalidCursor, orderRepository, type PrismaClient } from "@order-flow/db";
+import {
+  auditRepository,
+  idempotencyRepository,
+  InvalidCursor,
+  orderRepository,
+  type IdempotencyClaim,
+  type PrismaClient,
+} from "@order-flow/db";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem, problemBody } from "../problem.ts";
 import { HEADERS, jsonResponse, problems, reasonBodySchema } from "../schemas/common.ts";
@@ -16,7 +23,7 @@ import {
   setStatusBodySchema,
   toOrderResponse,
 } from "../schemas/order.ts";
-import type { OrderCommands } from "../services/order-commands.ts";
+import type { OrderCommands, PlacedOrder } from "../services/order-commands.ts";
 
 const json = jsonResponse;
 const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
@@ -26,8 +33,33 @@ const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
 /** How long a twin request waits for the first one with its Idempotency-Key. */
 const IDEMPOTENCY_WAIT_MS = 5_000;
 
-export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommands; createRoute?: never }) {
+/**
+ * Asks `look` again while the request holding the key is still running; after the wait,
+ * 409 IDEMPOTENCY_KEY_IN_USE.
+ */
+async function untilSettled<C extends IdempotencyClaim>(look: () => Promise<C>): Promise<Exclude<C, { state: "IN_USE" }>> {
+  const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
+  for (;;) {
+    const claim = await look();
+    if (claim.state !== "IN_USE") return claim as Exclude<C, { state: "IN_USE" }>;
+    if (Date.now() >= deadline) {
+      throw new ApiProblem("IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still running");
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function orderRoutes(deps: {
+  prisma: PrismaClient;
+  commands: OrderCommands;
+  now?: () => Date;
+  /** a claim with no response after this long is taken over by a twin (default: the repository's 30 s) */
+  idempotencyAbandonedAfterMs?: number;
+  createRoute?: never;
+}) {
   const { prisma, commands } = deps;
+  const now = deps.now ?? (() => new Date());
+  const claimOptions = deps.idempotencyAbandonedAfterMs === undefined ? {} : { abandonedAfterMs: deps.idempotencyAbandonedAfterMs };
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(
@@ -57,57 +89,57 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
       const input = c.req.valid("json");
       const key = c.req.valid("header")["idempotency-key"];
       const userId = actor.userId!;
+      const answer = (placed: PlacedOrder) =>
+        placed.kind === "RESERVED"
+          ? { status: 201 as const, body: toOrderResponse(placed.order) }
+          : {
+              status: 409 as const,
+              body: {
+                ...problemBody(
+                  "OUT_OF_STOCK",
+                  `Product ${placed.productId} is out of stock: ${placed.requested} requested, ${placed.available} available`,
+                  c.get("requestId"),
+                ),
+                productId: placed.productId,
+                orderId: placed.order.id,
+              },
+            };
+      const respond = (status: number, payload: unknown, replayed: boolean) =>
+        // c.body keeps the headers middleware already set (request id, rate limit).
+        c.body(JSON.stringify(payload), status as 201, {
+          "Content-Type": status >= 400 ? "application/problem+json" : "application/json",
+          ...(replayed ? { "Idempotent-Replayed": "true" } : {}),
+        }) as never;
+      const replay = (claim: Exclude<IdempotencyClaim, { state: "NEW" | "IN_USE" }>) => {
+        if (claim.state === "MISMATCH") {
+          throw new ApiProblem("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request");
+        }
+        return respond(claim.status, claim.body, true);
+      };
+
+      let held: { key: string; hash: string; owner: string } | undefined;
       if (key !== undefined) {
         const hash = createHash("sha256").update(JSON.stringify(input)).digest("hex");
-        const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
-        for (;;) {
-          const claim = await idempotencyRepository.claim(prisma, userId, key, hash, new Date());
-          if (claim.state === "NEW") break;
-          if (claim.state === "MISMATCH") {
-            throw new ApiProblem("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request");
-          }
-          if (claim.state === "REPLAY") {
-            const contentType = claim.status >= 400 ? "application/problem+json" : "application/json";
-            // c.body keeps the headers middleware already set (request id, rate limit).
-            return c.body(JSON.stringify(claim.body), claim.status as 201, {
-              "Content-Type": contentType,
-              "Idempotent-Replayed": "true",
-            }) as never;
-          }
-          if (Date.now() >= deadline) {
-            throw new ApiProblem("IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still running");
-          }
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        const claim = await untilSettled(() => idempotencyRepository.claim(prisma, userId, key, hash, now(), claimOptions));
+        if (claim.state !== "NEW") return replay(claim);
+        held = { key, hash, owner: claim.owner };
       }
-      let status: 201 | 409;
-      let payload: unknown;
+      let placed;
       try {
-        const outcome = await commands.place(actor, input);
-        if (outcome.kind === "RESERVED") {
-          status = 201;
-          payload = toOrderResponse(outcome.order);
-        } else {
-          status = 409;
-          payload = {
-            ...problemBody(
-              "OUT_OF_STOCK",
-              `Product ${outcome.productId} is out of stock: ${outcome.requested} requested, ${outcome.available} available`,
-              c.get("requestId"),
-            ),
-            productId: outcome.productId,
-            orderId: outcome.order.id,
-          };
-        }
+        // With a key, the order's own statement stores the answer, only while the claim is still ours.
+        placed = await commands.place(actor, input, held && { userId, key: held.key, owner: held.owner, answer });
       } catch (err) {
         // Nothing was kept: let a retry with the same key run again.
-        if (key !== undefined) await idempotencyRepository.release(prisma, userId, key).catch(() => {});
+        if (held) await idempotencyRepository.release(prisma, userId, held.key, held.owner).catch(() => {});
         throw err;
       }
-      if (key !== undefined) await idempotencyRepository.complete(prisma, userId, key, status, payload);
-      return c.body(JSON.stringify(payload), status, {
-        "Content-Type": status === 201 ? "application/json" : "application/problem+json",
-      }) as never;
+      if (placed.kind === "CLAIM_LOST") {
+        // A twin took the claim over (this request looked dead): answer what it answers.
+        const { key: lostKey, hash } = held!;
+        return replay(await untilSettled(() => idempotencyRepository.find(prisma, userId, lostKey, hash)));
+      }
+      const { status, body: payload } = answer(placed);
+      return respond(status, payload, false);
     },
   );
 

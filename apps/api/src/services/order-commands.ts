@@ -17,6 +17,7 @@ import {
   orderRepository,
   productRepository,
   saveTransition,
+  type IdempotencyCompletion,
   type NewReservationLogRow,
   type PrismaClient,
 } from "@order-flow/db";
@@ -43,9 +44,24 @@ export type OrderCommandDeps = {
 
 export type PlaceOrderInput = { storeId: string; items: { productId: string; quantity: number }[] };
 
-export type PlaceOrderOutcome =
+/** An order that was placed: its stock held, or kept as STOCK_RESERVATION_FAILED. */
+export type PlacedOrder =
   | { kind: "RESERVED"; order: OrderState }
   | { kind: "OUT_OF_STOCK"; order: OrderState; productId: string; requested: number; available: number };
+
+/** CLAIM_LOST: a twin took this request's idempotency claim over; no order was made, no stock is held. */
+export type PlaceOrderOutcome = PlacedOrder | { kind: "CLAIM_LOST" };
+
+/**
+ * The idempotency claim this request holds: the order's statement stores the answer to the
+ * placed order with it, and makes the order only while the claim is still this request's.
+ */
+export type PlaceOrderClaim = {
+  userId: string;
+  key: string;
+  owner: string;
+  answer: (placed: PlacedOrder) => { status: number; body: unknown };
+};
 
 const LOST_RACE_RETRIES = 3;
 
@@ -125,7 +141,7 @@ export function orderCommands(deps: OrderCommandDeps) {
     visibleOrder,
     assertRoleMay,
 
-    async place(actor: Actor, input: PlaceOrderInput): Promise<PlaceOrderOutcome> {
+    async place(actor: Actor, input: PlaceOrderInput, claim?: PlaceOrderClaim): Promise<PlaceOrderOutcome> {
       const products = await productRepository.findMany(
         deps.prisma,
         input.items.map((i) => i.productId),
@@ -181,24 +197,40 @@ export function orderCommands(deps: OrderCommandDeps) {
             });
         return { order: next.order, audit: [...made.audit, ...next.audit], events: [...made.events, ...next.events] };
       };
-      let next: NewOrderDraft;
-      try {
-        next = await persistNewOrder(draft(created), (at) => draft(create(newOrderNumber(at))), logRow);
-      } catch (err) {
-        // The hold must not outlive a failed write; if this process dies here instead,
-        // the reservation sweep finds a hold with no log row and no paid order and releases it.
+      const placed = (order: OrderState): PlacedOrder =>
+        reservation.ok
+          ? { kind: "RESERVED", order }
+          : {
+              kind: "OUT_OF_STOCK",
+              order,
+              productId: reservation.productId,
+              requested: reservation.requested,
+              available: reservation.available,
+            };
+      // The hold must not outlive an order that was not written; if this process dies before
+      // it is given back, the reservation sweep finds a hold with no log row and no paid order
+      // and releases it.
+      const giveHoldBack = async () => {
         if (reservation.ok) await deps.stock.release(reservation.reservationId, "ROLLBACK").catch(() => {});
+      };
+      let next: NewOrderDraft | null;
+      try {
+        next = await persistNewOrder(
+          draft(created),
+          (at) => draft(create(newOrderNumber(at))),
+          logRow,
+          claim && ((d) => ({ userId: claim.userId, key: claim.key, owner: claim.owner, ...claim.answer(placed(d.order)) })),
+        );
+      } catch (err) {
+        await giveHoldBack();
         throw err;
       }
+      if (next === null) {
+        await giveHoldBack();
+        return { kind: "CLAIM_LOST" };
+      }
       deps.metrics?.recordTransition(created.order.status, next.order.status);
-      if (reservation.ok) return { kind: "RESERVED", order: next.order };
-      return {
-        kind: "OUT_OF_STOCK",
-        order: next.order,
-        productId: reservation.productId,
-        requested: reservation.requested,
-        available: reservation.available,
-      };
+      return placed(next.order);
     },
 
     async requestPayment(orderId: string, actor: Actor) {
@@ -260,20 +292,25 @@ export function orderCommands(deps: OrderCommandDeps) {
   /**
    * Order + items + audit + outbox (+ the reservation log row) in one statement. Order numbers
    * are random; on the rare clash the whole draft is made again with a new number, so the row,
-   * the OrderCreated event and the audit entry all carry the number that was stored.
+   * the OrderCreated event and the audit entry all carry the number that was stored. With an
+   * idempotency claim, the same statement stores the answer to the draft, and writes nothing
+   * (null) if the claim is no longer this request's.
    */
   async function persistNewOrder(
     first: NewOrderDraft,
     redraw: (at: Date) => NewOrderDraft,
     logRow: NewReservationLogRow | null | undefined,
-  ): Promise<NewOrderDraft> {
+    completion?: (draft: NewOrderDraft) => IdempotencyCompletion,
+  ): Promise<NewOrderDraft | null> {
     let draft = first;
     for (let attempt = 0; ; attempt++) {
       try {
-        const write = new OrderWrite().insertOrder(draft.order).audit(draft.audit).events(draft.events);
+        const write = new OrderWrite();
+        if (completion) write.completeIdempotencyClaim(completion(draft));
+        write.insertOrder(draft.order).audit(draft.audit).events(draft.events);
         if (logRow) write.insertReservationLog(logRow);
-        await write.run(deps.prisma.$pool);
-        return draft;
+        const { passed } = await write.run(deps.prisma.$pool);
+        return passed ? draft : null;
       } catch (err) {
         const e = err as { code?: string; constraint?: string };
         const collided = e.code === "23505" && e.constraint === "p_order_order_number_key";

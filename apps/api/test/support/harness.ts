@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { closeQueues, createProducerConnection, createQueues, type Queues } from "@order-flow/queues";
 import type { StripePaymentGateway } from "@order-flow/payments";
-import { RedisStockReservationService } from "@order-flow/stock";
+import { RedisStockReservationService, type StockReservationService } from "@order-flow/stock";
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "@order-flow/worker";
 import { buildApp } from "../../src/app.ts";
 import { createApiMetrics } from "../../src/metrics.ts";
@@ -49,6 +49,11 @@ export async function createHarness(
     metricsToken?: string;
     /** PAYMENT_GATEWAY=stripe with this adapter (the sandbox otherwise) */
     stripe?: StripePaymentGateway;
+    /** the app's clock (default: the real one) */
+    now?: () => Date;
+    idempotencyAbandonedAfterMs?: number;
+    /** puts something between the app and its stock port (a slow Redis, say) */
+    wrapStock?: (stock: StockReservationService) => StockReservationService;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -70,7 +75,7 @@ export async function createHarness(
   const app = buildApp({
     prisma: db.prisma,
     redis,
-    stock,
+    stock: options.wrapStock ? options.wrapStock(stock) : stock,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     metrics: createApiMetrics(),
     redisPrefix: `${prefix}:`,
@@ -86,6 +91,10 @@ export async function createHarness(
     ...(options.queueBoardDestructiveActions ? { queueBoardDestructiveActions: true } : {}),
     authFailureLimit: options.authFailureLimit ?? 0,
     metricsToken: options.metricsToken,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.idempotencyAbandonedAfterMs !== undefined
+      ? { idempotencyAbandonedAfterMs: options.idempotencyAbandonedAfterMs }
+      : {}),
   });
 
   const storeId = randomUUID();
