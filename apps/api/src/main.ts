@@ -1,14 +1,19 @@
-import { serve } from "@hono/node-server";
 import { createLogger, loadEnv, warnAboutDevSecrets } from "@order-flow/config";
-import { createPrisma } from "@order-flow/db";
-import { closeQueues, createQueues, createRedisClient } from "@order-flow/queues";
-import { RedisStockReservationService } from "@order-flow/stock";
-import { buildApp } from "./app.ts";
-import { createApiMetrics } from "./metrics.ts";
+import { startTelemetry, telemetrySettings } from "@order-flow/telemetry";
 
 const env = loadEnv();
 const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 warnAboutDevSecrets(log, env);
+
+// Before anything that loads pg or ioredis: the instrumentations patch them as they load.
+const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-api"));
+if (telemetry.enabled) log.info({ traces: env.otlpTracesUrl, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL }, "tracing on");
+const { serve } = await import("@hono/node-server");
+const { createPrisma } = await import("@order-flow/db");
+const { closeQueues, createQueues, createRedisClient } = await import("@order-flow/queues");
+const { RedisStockReservationService } = await import("@order-flow/stock");
+const { buildApp } = await import("./app.ts");
+const { createApiMetrics } = await import("./metrics.ts");
 
 const prisma = createPrisma({ databaseUrl: env.DATABASE_URL });
 // Fail fast ("producer"): with Redis down a request answers 503 at once instead of queueing.
@@ -31,7 +36,7 @@ const queueRedis = createRedisClient({
   name: "api-queues",
 });
 queueRedis.on("error", (err) => log.warn({ err: err.message }, "redis (queues) connection error"));
-const queues = createQueues({ connection: queueRedis, redisPrefix: env.REDIS_PREFIX });
+const queues = createQueues({ connection: queueRedis, redisPrefix: env.REDIS_PREFIX, telemetry: telemetry.bullmq });
 
 const stock = new RedisStockReservationService({ redis, prisma, prefix: `${env.REDIS_PREFIX}:` });
 const app = buildApp({
@@ -50,6 +55,7 @@ const app = buildApp({
   adminUser: env.ADMIN_USER,
   adminPassword: env.ADMIN_PASSWORD,
   queueBoardDestructiveActions: env.ADMIN_QUEUE_DESTRUCTIVE_ACTIONS,
+  traceRequests: telemetry.httpMiddleware?.(),
 });
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: "0.0.0.0" }, (info) =>
@@ -74,6 +80,7 @@ async function shutdown(signal: string) {
     redis.quit(),
     closeQueues(queues).then(() => queueRedis.quit()),
   ]);
+  await telemetry.shutdown();
   log.info("api stopped");
   process.exit(0);
 }

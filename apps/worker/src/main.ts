@@ -1,11 +1,15 @@
 import { createServer } from "node:http";
 import { createLogger, loadEnv } from "@order-flow/config";
-import { startWorkerRuntime } from "./runtime.ts";
+import { startTelemetry, telemetrySettings } from "@order-flow/telemetry";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 const env = loadEnv();
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
+// Before the runtime is imported: the pg and ioredis instrumentations patch them as they load.
+const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-worker"));
+if (telemetry.enabled) log.info({ traces: env.otlpTracesUrl, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL }, "tracing on");
+const { startWorkerRuntime } = await import("./runtime.ts");
 
 const runtime = await startWorkerRuntime({
   databaseUrl: env.DATABASE_URL,
@@ -20,6 +24,7 @@ const runtime = await startWorkerRuntime({
   sandboxRefundFailureRate: env.SANDBOX_REFUND_FAILURE_RATE,
   sandboxRefundTimeoutRate: env.SANDBOX_REFUND_TIMEOUT_RATE,
   log,
+  telemetry: telemetry.bullmq,
 });
 
 // /metrics (Prometheus text) and /healthz; 0 turns the server off.
@@ -56,6 +61,7 @@ async function shutdown(signal: string): Promise<void> {
   server?.close();
   try {
     await runtime.close();
+    await telemetry.shutdown();
     process.exit(0);
   } catch (error) {
     log.error({ err: error }, "error during shutdown");

@@ -24,7 +24,12 @@ export type OutboxRelayOptions = {
   coalesceMs?: number;
 };
 
-type BulkJob = { name: string; data: unknown; opts: { jobId: string; delay?: number } };
+type BulkJob = {
+  name: string;
+  data: unknown;
+  /** telemetry.metadata: the trace context restored from the row, so the job's span continues the writer's trace */
+  opts: { jobId: string; delay?: number; telemetry?: { metadata: string } };
+};
 
 /**
  * Moves committed outbox rows into BullMQ. Woken by NOTIFY on commit (a few ms), with polling
@@ -123,7 +128,12 @@ export class OutboxRelay {
       const queue = queueForJob(payload.type);
       const delay = Math.max(0, row.availableAt.getTime() - now);
       const jobs = byQueue.get(queue) ?? [];
-      jobs.push({ name: jobName(payload.type, row.orderNumber), data: payload, opts: { jobId: payload.eventId, ...(delay > 0 ? { delay } : {}) } });
+      const opts = {
+        jobId: payload.eventId,
+        ...(delay > 0 ? { delay } : {}),
+        ...(row.traceContext ? { telemetry: { metadata: row.traceContext } } : {}),
+      };
+      jobs.push({ name: jobName(payload.type, row.orderNumber), data: payload, opts });
       byQueue.set(queue, jobs);
     }
     const adds = Promise.all([...byQueue].map(([queue, jobs]) => this.#o.queues[queue].addBulk(jobs)));

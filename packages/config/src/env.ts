@@ -4,6 +4,8 @@ const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me";
 const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+/** An empty variable counts as unset (compose files pass `VAR: ${VAR:-}`). */
+const optionalText = () => z.preprocess((v) => (v === "" ? undefined : v), z.string().optional());
 
 export const envSchema = z.object({
   NODE_ENV: z.string().default("development"),
@@ -37,12 +39,31 @@ export const envSchema = z.object({
   /** The queue dashboard may empty, obliterate and clean queues (off: inspect, retry, promote, pause only). */
   ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: z.stringbool().default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * Tracing (OpenTelemetry), the standard variables: on when an OTLP endpoint is set, entirely
+   * off otherwise. The SDK also reads OTEL_* variables of its own (headers, batch sizes).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText().pipe(z.url().optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText().pipe(z.url().optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["http/protobuf", "http/json"]).default("http/protobuf")),
+  OTEL_SERVICE_NAME: optionalText(),
+  OTEL_SDK_DISABLED: z.stringbool().default(false),
 });
 
 export type Env = z.infer<typeof envSchema> & {
   usingDevJwtSecret: boolean;
   usingDevWebhookSecret: boolean;
+  /** where spans go (…/v1/traces), or null: tracing off */
+  otlpTracesUrl: string | null;
 };
+
+/** The traces URL of the OTLP variables: the signal-specific one as is, the base one + /v1/traces. */
+function tracesUrl(env: z.infer<typeof envSchema>): string | null {
+  if (env.OTEL_SDK_DISABLED) return null;
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces`;
+  return null;
+}
 
 /** Parses the environment once at start-up; a bad value stops the process with a clear message. */
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
@@ -55,5 +76,6 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     ...parsed.data,
     usingDevJwtSecret: parsed.data.JWT_SECRET === DEV_JWT_SECRET,
     usingDevWebhookSecret: parsed.data.PAYMENT_WEBHOOK_SECRET === DEV_WEBHOOK_SECRET,
+    otlpTracesUrl: tracesUrl(parsed.data),
   };
 }

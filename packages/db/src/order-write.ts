@@ -1,4 +1,5 @@
 import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
+import { captureTraceContext } from "@order-flow/telemetry";
 import type pg from "pg";
 import { OUTBOX_CHANNEL } from "./outbox-repository.ts";
 import type { NewPaymentCapture } from "./capture-repository.ts";
@@ -222,11 +223,13 @@ export class OrderWrite {
     let notify = "";
     if (this.#events.length > 0) {
       const availableAt = p.add(this.#availableAt, "timestamptz");
+      // The writer's trace travels with its events: the jobs they become continue it.
+      const traceContext = p.add(captureTraceContext(), "text");
       this.#cte(
         "outbox",
-        `INSERT INTO p_outbox_event (id, order_id, event_type, payload, available_at, created_at)
+        `INSERT INTO p_outbox_event (id, order_id, event_type, payload, available_at, created_at, trace_context)
          SELECT (e->>'eventId')::uuid, (e->>'orderId')::uuid, e->>'type', e,
-           COALESCE(${availableAt}, (e->>'occurredAt')::timestamptz), (e->>'occurredAt')::timestamptz
+           COALESCE(${availableAt}, (e->>'occurredAt')::timestamptz), (e->>'occurredAt')::timestamptz, ${traceContext}
          FROM jsonb_array_elements(${p.json(this.#events)}) AS e
          ${this.#where()}
          ON CONFLICT DO NOTHING`,

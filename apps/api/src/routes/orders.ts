@@ -1,6 +1,7 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { auditRepository, idempotencyRepository, InvalidCursor, orderRepository, type PrismaClient } from "@order-flow/db";
+import { withOrder } from "@order-flow/telemetry";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem, problemBody } from "../problem.ts";
 import { HEADERS, jsonResponse, problems, reasonBodySchema } from "../schemas/common.ts";
@@ -83,7 +84,8 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
       let status: 201 | 409;
       let payload: unknown;
       try {
-        const outcome = await commands.place(actor, input);
+        const orderId = randomUUID();
+        const outcome = await withOrder(orderId, () => commands.place(actor, input, orderId));
         if (outcome.kind === "RESERVED") {
           status = 201;
           payload = toOrderResponse(outcome.order);
