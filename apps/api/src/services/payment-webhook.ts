@@ -201,7 +201,7 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
       // Traced: the PG's request links to the order's trace and the acceptance continues it,
       // so the jobs it raises (payment completed → confirmed → preparing) join the order's trace.
       const orderTrace = isTraced() ? await outboxRepository.orderTraceContext(deps.prisma, body.orderId).catch(() => null) : null;
-      return continueTrace(orderTrace, "accept payment webhook", () => withOrder(body.orderId, judge));
+      return withOrder(body.orderId, () => continueTrace(orderTrace, "accept payment webhook", judge));
     },
   };
 }
