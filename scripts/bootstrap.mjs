@@ -2,7 +2,7 @@
 // `npm start` / `npm test` on a fresh clone: fetch the pinned pnpm if missing, install
 // dependencies, generate the Prisma client, then hand over to the pnpm script.
 // Only Node and npm are assumed; nothing is installed globally.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -52,7 +52,10 @@ if (!install.fresh || !existsSync(join(root, "node_modules"))) {
 
 pnpm(["run", "db:generate"]);
 
+// The last step runs as a child that gets this process's SIGINT / SIGTERM (a supervisor may
+// signal only npm's process, not the group), and its exit code becomes ours.
 const [command, ...rest] = process.argv.slice(2);
-if (command === "start") pnpm(["run", "dev:start", ...rest]);
-else if (command === "test") pnpm(["run", "test:run", ...rest]);
-else pnpm(["run", command, ...rest]);
+const script = command === "start" ? "dev:start" : command === "test" ? "test:run" : command;
+const child = spawn(process.execPath, [localPnpm, "run", script, ...rest], { cwd: root, stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,4 +1,4 @@
-// Mints a development JWT: pnpm token <customer|store|admin> [--sub UUID] [--store UUID] [--hours N]
+// Mints a development JWT: npm run -s token -- <customer|store|admin> [--sub UUID] [--store UUID] [--hours N]
 import { randomUUID } from "node:crypto";
 import { sign } from "hono/jwt";
 import { loadEnv } from "@order-flow/config";
@@ -10,7 +10,7 @@ const opt = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 if (!["customer", "store", "admin"].includes(role)) {
-  console.error("usage: pnpm token <customer|store|admin> [--sub UUID] [--store UUID] [--hours N]");
+  console.error("usage: npm run -s token -- <customer|store|admin> [--sub UUID] [--store UUID] [--hours N]");
   process.exit(2);
 }
 const env = loadEnv();

@@ -14,10 +14,14 @@ import { BOARD_PATH, queueBoard } from "./board.ts";
 import type { AppEnv } from "./context.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
+import { authFailures } from "./middleware/auth-failures.ts";
 import { bearerAuth } from "./middleware/auth.ts";
+import { metricsToken } from "./middleware/metrics-token.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
+import { rejectNul } from "./middleware/reject-nul.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requireRedis } from "./middleware/require-redis.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { openApiDocument } from "./openapi-document.ts";
 import { ApiProblem, problemResponse, toProblem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
@@ -52,6 +56,11 @@ export type AppDeps = {
   queueBoardDestructiveActions?: boolean;
   /** the HTTP server span of each request (tracing on); without it nothing is traced */
   traceRequests?: MiddlewareHandler | undefined;
+  /** AUTH_FAILURE_LIMIT / AUTH_FAILURE_WINDOW_SECONDS: failed authentications per client address; off unless > 0 */
+  authFailureLimit?: number;
+  authFailureWindowSeconds?: number;
+  /** METRICS_TOKEN: /metrics wants it as a bearer token when set */
+  metricsToken?: string | undefined;
   now?: () => Date;
   /** draws order numbers (default: random); tests force a clash with it */
   newOrderNumber?: (now: Date) => string;
@@ -79,6 +88,7 @@ export function buildApp(deps: AppDeps) {
     app.use("/orders/:id/*", aboutOrder);
   }
   app.use("*", requestId({ log: deps.log }));
+  app.use("*", securityHeaders());
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
@@ -96,13 +106,21 @@ export function buildApp(deps: AppDeps) {
   });
   // API.md's order of checks: authentication, rate limit, body size, then the input itself.
   const guarded = /^\/(orders|stores|sandbox)(\/|$)/;
+  const failures = authFailures({
+    redis: deps.redis,
+    prefix: deps.redisPrefix,
+    limit: deps.authFailureLimit ?? 0,
+    windowSeconds: deps.authFailureWindowSeconds ?? 300,
+  });
   const guard = every(
-    bearerAuth({ secret: deps.jwtSecret }),
+    bearerAuth({ secret: deps.jwtSecret, failures }),
     rateLimit({ redis: deps.redis, prefix: deps.redisPrefix, perMinute: deps.rateLimitPerMinute }),
     limitBody,
+    rejectNul(),
   );
   app.use("*", async (c, next) => (guarded.test(c.req.path) ? guard(c, next) : next()));
   app.use("/webhooks/*", limitBody);
+  app.use("/metrics", metricsToken({ token: deps.metricsToken, failures }));
   // Stock lives in Redis: these answer 503 at once during a Redis outage instead of waiting.
   const needsRedis = requireRedis({ redis: deps.redis });
   app.post("/orders", needsRedis);
@@ -128,7 +146,7 @@ export function buildApp(deps: AppDeps) {
   const webhook = paymentWebhook({ prisma: deps.prisma, ...(deps.now ? { now: deps.now } : {}), ...observed });
 
   if (deps.queues) {
-    app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword }));
+    app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword, failures }));
     app.route(BOARD_PATH, queueBoard(Object.values(deps.queues), { allowDestructive: deps.queueBoardDestructiveActions ?? false }));
   }
   app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));

@@ -1,7 +1,7 @@
-import { createLogger, loadEnv, warnAboutDevSecrets } from "@order-flow/config";
+import { createLogger, loadServiceEnv, warnAboutDevSecrets } from "@order-flow/config";
 import { startTelemetry, telemetrySettings } from "@order-flow/telemetry";
 
-const env = loadEnv();
+const env = loadServiceEnv("api");
 const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 warnAboutDevSecrets(log, env);
 
@@ -14,6 +14,7 @@ const { closeQueues, createQueues, createRedisClient } = await import("@order-fl
 const { RedisStockReservationService } = await import("@order-flow/stock");
 const { buildApp } = await import("./app.ts");
 const { createApiMetrics } = await import("./metrics.ts");
+const { answerClientError } = await import("./client-error.ts");
 
 const prisma = createPrisma({ databaseUrl: env.DATABASE_URL });
 // Fail fast ("producer"): with Redis down a request answers 503 at once instead of queueing.
@@ -55,12 +56,28 @@ const app = buildApp({
   adminUser: env.ADMIN_USER,
   adminPassword: env.ADMIN_PASSWORD,
   queueBoardDestructiveActions: env.ADMIN_QUEUE_DESTRUCTIVE_ACTIONS,
+  authFailureLimit: env.AUTH_FAILURE_LIMIT,
+  authFailureWindowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS,
+  metricsToken: env.METRICS_TOKEN,
   traceRequests: telemetry.httpMiddleware?.(),
 });
 
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: "0.0.0.0" }, (info) =>
-  log.info({ port: info.port }, "api listening"),
+// Bounded time to send headers and the whole request: a body trickled in cannot hold a socket
+// for Node's default 300 s. Expired requests are found every 2 s (Node's default: 30 s).
+const server = serve(
+  {
+    fetch: app.fetch,
+    port: env.PORT,
+    hostname: "0.0.0.0",
+    serverOptions: {
+      headersTimeout: Math.min(env.HTTP_HEADERS_TIMEOUT_SECONDS, env.HTTP_REQUEST_TIMEOUT_SECONDS) * 1000,
+      requestTimeout: env.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      connectionsCheckingInterval: 2_000,
+    },
+  },
+  (info) => log.info({ port: info.port }, "api listening"),
 );
+server.on("clientError", answerClientError);
 
 let closing = false;
 async function shutdown(signal: string) {

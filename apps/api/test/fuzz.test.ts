@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { signWebhook } from "@order-flow/payments";
+import { WEBHOOK_SECRET, createHarness, token, type Harness } from "./support/harness.ts";
 
 let h: Harness;
 let orderId: string;
@@ -83,6 +84,91 @@ describe("input fuzzing", () => {
     );
     // Valid bodies can slip through for some routes (a cancel with a random reason, a PUT with a
     // valid product); what must hold is that stock stays conserved and nothing is half-written.
+    const after = await snapshot();
+    expect(after.available + after.reserved).toBe(after.onHand);
+    expect(after.ordersWithoutAudit).toBe(0);
+    expect(before.ordersWithoutAudit).toBe(0);
+  });
+});
+
+/** Strings with a NUL somewhere, integers around 2^31 and 2^53, UUIDs in upper case. */
+const withNul = fc.tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 })).map(([a, b]) => `${a}\u0000${b}`);
+const bigInteger = fc.oneof(
+  fc.constantFrom(2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 63, -(2 ** 31), 1e12, 1e12 + 1),
+  fc.integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER }),
+);
+const upperUuid = fc.uuid().map((u) => u.toUpperCase());
+
+describe("hostile values", () => {
+  it("never answers 500 to NUL characters, integers past 2^31 and 2^53, or upper-case UUIDs", async () => {
+    const paymentOrder = (await h.placeOrder([{ productId, quantity: 1 }])).body;
+    const paymentId = (await h.call("POST", `/orders/${paymentOrder.id}/payment`, { token: h.tokens.customer })).body.paymentId as string;
+    const upperCustomer = await token({ sub: h.customerId.toUpperCase(), role: "customer" });
+    const text = fc.oneof(fc.string({ maxLength: 30 }), withNul);
+    const id = (real: string) => fc.oneof(fc.constant(real), fc.constant(real.toUpperCase()), upperUuid, withNul);
+    const amount = fc.oneof(bigInteger, fc.integer({ min: 0, max: 100_000 }));
+    const request = fc.oneof(
+      fc.record({ storeId: id(h.storeId), productId: id(productId), quantity: fc.oneof(bigInteger, fc.integer({ min: 1, max: 99 })) }).map(
+        (r) => ({ method: "POST", path: "/orders", body: { storeId: r.storeId, items: [{ productId: r.productId, quantity: r.quantity }] } }),
+      ),
+      fc.record({ name: text, price: amount, onHand: amount, product: id(randomUUID()) }).map((r) => ({
+        method: "PUT",
+        path: `/stores/${encodeURIComponent(h.storeId.toUpperCase())}/products/${encodeURIComponent(r.product)}`,
+        body: { name: r.name, price: r.price, onHand: r.onHand },
+      })),
+      fc.record({ order: id(orderId), reason: text }).map((r) => ({
+        method: "POST",
+        path: `/orders/${encodeURIComponent(r.order)}/cancel`,
+        body: { reason: r.reason },
+      })),
+      fc.record({ order: id(orderId), status: fc.constantFrom("DELIVERED", "STORE_REJECTED"), reason: text }).map((r) => ({
+        method: "POST",
+        path: `/orders/${encodeURIComponent(r.order)}/status`,
+        body: { status: r.status, reason: r.reason },
+      })),
+      fc.record({ order: id(orderId), cursor: text, storeId: id(h.storeId) }).map((r) => ({
+        method: "GET",
+        path: `/orders/${encodeURIComponent(r.order)}?x=1`,
+        query: `?cursor=${encodeURIComponent(r.cursor)}&storeId=${encodeURIComponent(r.storeId)}`,
+      })),
+      fc
+        .record({
+          eventId: fc.oneof(fc.uuid(), withNul),
+          paymentId: id(paymentId),
+          orderId: id(paymentOrder.id),
+          status: fc.constantFrom("PAID", "FAILED"),
+          amount,
+          pgTransactionId: text,
+          failureReason: fc.option(text, { nil: undefined }),
+        })
+        .map((body) => ({ method: "POST", path: "/webhooks/payments", body, signed: true })),
+      fc.record({ payment: id(paymentId), amount, reason: text }).map((r) => ({
+        method: "POST",
+        path: `/sandbox/payments/${encodeURIComponent(r.payment)}/complete`,
+        body: { outcome: "FAILED", amount: r.amount, failureReason: r.reason },
+      })),
+    );
+    const before = await snapshot();
+    await fc.assert(
+      fc.asyncProperty(request, fc.constantFrom("customer", "upperCustomer", "admin"), async (req, who) => {
+        const r = req as { method: string; path: string; body?: unknown; query?: string; signed?: boolean };
+        const headers: Record<string, string> = { Authorization: `Bearer ${who === "upperCustomer" ? upperCustomer : h.tokens[who as "customer" | "admin"]}` };
+        let body: string | undefined;
+        if (r.body !== undefined) {
+          body = JSON.stringify(r.body);
+          headers["Content-Type"] = "application/json";
+          if (r.signed) headers["X-Signature"] = signWebhook(body, WEBHOOK_SECRET, Math.floor(Date.now() / 1000));
+        }
+        const path = r.query ? r.path.replace("?x=1", r.query) : r.path;
+        const paths = r.query ? [path, "/orders" + r.query] : [path];
+        for (const p of paths) {
+          const res = await h.app.request(p, { method: r.method, headers, ...(body !== undefined ? { body } : {}) });
+          expect(res.status, `${r.method} ${p} ${body?.slice(0, 120)}`).not.toBe(500);
+          if (res.status >= 400) expect(res.headers.get("content-type")).toContain("application/problem+json");
+        }
+      }),
+      { numRuns: 300, seed: 20261201 },
+    );
     const after = await snapshot();
     expect(after.available + after.reserved).toBe(after.onHand);
     expect(after.ordersWithoutAudit).toBe(0);

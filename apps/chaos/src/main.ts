@@ -8,7 +8,7 @@ import { migrate } from "@order-flow/db/migrate";
 import { parseChaosArgs } from "./args.ts";
 import { PrivatePostgres, PrivateRedis } from "./environment.ts";
 import { formatDetails, formatTable } from "./report.ts";
-import { SCENARIOS, type ChaosContext, type ScenarioResult } from "./scenarios.ts";
+import { reportTimingOnly, SCENARIOS, type ChaosContext, type ScenarioResult } from "./scenarios.ts";
 import { ROOT, SystemUnderTest } from "./system.ts";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -93,6 +93,7 @@ try {
     webhookSecret,
     paymentTimeoutSeconds: PAYMENT_TIMEOUT_SECONDS,
     quick: args.quick,
+    deadlineBurst: args.deadlineBurst,
     log,
     seed: args.seed,
   };
@@ -116,6 +117,7 @@ try {
         durationMs: Date.now() - started,
       };
     }
+    if (args.reportTiming) result = reportTimingOnly(result);
     results.push(result);
     log(`chaos: ${scenario.name}: ${result.violations.length === 0 ? "PASS" : `FAIL (${result.violations.length} violations)`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     // A scenario that failed halfway must not leave the next one a broken deployment.

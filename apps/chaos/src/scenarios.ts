@@ -32,6 +32,8 @@ export type ChaosContext = {
   webhookSecret: string;
   paymentTimeoutSeconds: number;
   quick: boolean;
+  /** webhook-deadline's burst size; null: its default */
+  deadlineBurst: number | null;
   log: (line: string) => void;
   /** deterministic choices of the loadgen and of fault moments */
   seed: number;
@@ -80,6 +82,35 @@ const DUPLICATED_RULES = new Set([
   "never confirmed and timed out",
   "deadline: never both",
 ]);
+
+/**
+ * Rules about how fast the system reacts, not about what it keeps: on a machine shared with other
+ * work they can be missed with nothing lost, duplicated or oversold (see --report-timing).
+ */
+export const TIMING_RULES = new Set([
+  "503 within 100 ms",
+  "answers within 5 s while a service is down",
+  "workers resume within 30 s",
+  "exits within 10 s of SIGTERM",
+]);
+
+/** A probe the client gave up on (5 s) is slow, not wrong: judged as a timing target. */
+function probeTimedOut(p: Probe, violations: Violation[]): boolean {
+  if (p.status !== 0 || p.code !== "TimeoutError") return false;
+  violations.push({ rule: "answers within 5 s while a service is down", detail: `${p.what} had no answer within 5 s` });
+  return true;
+}
+
+/** With --report-timing: timing targets missed become notes; every other violation still fails. */
+export function reportTimingOnly<R extends Pick<ScenarioResult, "violations" | "notes">>(result: R): R {
+  const timing = result.violations.filter((v) => TIMING_RULES.has(v.rule));
+  if (timing.length === 0) return result;
+  return {
+    ...result,
+    violations: result.violations.filter((v) => !TIMING_RULES.has(v.rule)),
+    notes: [...result.notes, ...timing.map((v) => `timing target missed (reported, not failed): ${v.rule}: ${v.detail}`)],
+  };
+}
 
 export function classify(violations: Violation[]): { lost: number; duplicated: number } {
   let lost = 0;
@@ -375,6 +406,7 @@ const redisStop: Scenario = {
       const probes = await probeDown(ctx, fx, ctx.quick ? 3 : 5, 1000);
       notes.push(`while down: ${summarize(probes)}`);
       for (const p of probes) {
+        if (probeTimedOut(p, violations)) continue;
         if (p.status !== 503 || p.code !== "SERVICE_UNAVAILABLE") {
           violations.push({ rule: "503 while Redis is down", detail: `${p.what} answered ${p.status} ${p.code ?? ""} ${p.body}` });
         } else if (p.ms > 100) {
@@ -434,6 +466,7 @@ const postgresStop: Scenario = {
         } catch {
           // checked below
         }
+        if (probeTimedOut(p, violations)) continue;
         if (p.status !== 503 || p.code !== "SERVICE_UNAVAILABLE") {
           violations.push({ rule: "503 while PostgreSQL is down", detail: `${p.what} answered ${p.status} ${p.code ?? ""} ${p.body}` });
         } else if (!problem.detail && !problem.title) {
@@ -469,7 +502,7 @@ const webhookDeadline: Scenario = {
   name: "webhook-deadline",
   fault: "PAID webhooks ±500 ms around expires_at",
   async run(ctx) {
-    const n = ctx.quick ? 150 : 1000;
+    const n = ctx.deadlineBurst ?? (ctx.quick ? 150 : 1000);
     const createRate = ctx.quick ? 40 : 60;
     const rng = createRng(ctx.seed + 5);
     const api = new ApiClient(ctx.sys.apiUrls());

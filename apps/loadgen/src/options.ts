@@ -40,7 +40,7 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export const USAGE = `usage: pnpm loadgen [options]
+export const USAGE = `usage: npm run loadgen -- [options]   (or pnpm loadgen [options])
   --api URL[,URL…]        API base URLs, round-robin (default http://127.0.0.1:3000)
   --rate N                orders per second, open loop (default 20)
   --duration 30s|2m|500ms how long to create orders (default 30s unless --orders)

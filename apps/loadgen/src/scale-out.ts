@@ -11,7 +11,7 @@ import type { ScratchCluster } from "./cluster.ts";
 import { formatRunReport } from "./run-report.ts";
 import { formatScaleOut, runScaleOut, type ScaleOutOptions } from "./scale-out-scenario.ts";
 
-const USAGE = `usage: pnpm scale:check [--apis 2] [--workers 3] [--orders 2000] [--rate 25] [--max-in-flight 150]
+const USAGE = `usage: npm run scale:check -- [--apis 2] [--workers 3] [--orders 2000] [--rate 25] [--max-in-flight 150]
                         [--mix pay=60,…] [--payment-timeout 20] [--settle-timeout 180s] [--kill-at 0.5] [--keep-logs]`;
 
 function parse(argv: string[]) {

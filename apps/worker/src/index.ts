@@ -1,5 +1,6 @@
 export { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "./runtime.ts";
 export { WorkerMetrics } from "./metrics.ts";
+export { startMetricsServer } from "./metrics-server.ts";
 export { LoggingStoreNotifier, type StoreNotifier, type StoreNotification } from "./store-notifier.ts";
 export { redriveFailedJobs } from "./redrive-failed-jobs.ts";
 export { SCHEDULER_IDS } from "./schedulers.ts";

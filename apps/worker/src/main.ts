@@ -1,10 +1,10 @@
-import { createServer } from "node:http";
-import { createLogger, loadEnv } from "@order-flow/config";
+import { createLogger, loadServiceEnv } from "@order-flow/config";
 import { startTelemetry, telemetrySettings } from "@order-flow/telemetry";
+import { startMetricsServer } from "./metrics-server.ts";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-const env = loadEnv();
+const env = loadServiceEnv("worker");
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
 // Before the runtime is imported: the pg and ioredis instrumentations patch them as they load.
 const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-worker"));
@@ -27,26 +27,11 @@ const runtime = await startWorkerRuntime({
   telemetry: telemetry.bullmq,
 });
 
-// /metrics (Prometheus text) and /healthz; 0 turns the server off.
+// /metrics (Prometheus text, behind METRICS_TOKEN when set) and /healthz; port 0 turns it off.
 const server =
   env.WORKER_METRICS_PORT > 0
-    ? createServer((req, res) => {
-        if (req.url === "/metrics") {
-          void runtime.metrics.text().then(
-            (text) => res.writeHead(200, { "content-type": runtime.metrics.contentType }).end(text),
-            (error: unknown) => {
-              log.warn({ err: error }, "metrics scrape failed");
-              res.writeHead(500).end();
-            },
-          );
-        } else if (req.url === "/healthz") {
-          res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
-        } else {
-          res.writeHead(404).end();
-        }
-      }).listen(env.WORKER_METRICS_PORT)
+    ? startMetricsServer({ port: env.WORKER_METRICS_PORT, metrics: runtime.metrics, token: env.METRICS_TOKEN, log })
     : null;
-server?.on("error", (error) => log.warn({ err: error }, "metrics server unavailable"));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

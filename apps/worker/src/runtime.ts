@@ -55,6 +55,8 @@ export type WorkerRuntimeOptions = {
   reservationSweepGraceMs?: number;
   outboxPurgeIntervalMs?: number;
   outboxRetentionMs?: number;
+  /** how often expired idempotency keys (24 h old) are deleted (default hourly) */
+  idempotencyPurgeIntervalMs?: number;
   relayPollIntervalMs?: number;
   relayBatchSize?: number;
   /** SANDBOX_REFUND_FAILURE_RATE, when no gateway is given */
@@ -226,6 +228,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     reservationSweepEveryMs: options.reservationSweepIntervalMs ?? 300_000,
     outboxPurgeEveryMs: options.outboxPurgeIntervalMs ?? 10 * 60_000,
     outboxRetentionMs: options.outboxRetentionMs ?? 24 * 60 * 60_000,
+    idempotencyPurgeEveryMs: options.idempotencyPurgeIntervalMs ?? 60 * 60_000,
     sweepBatchSize: 500,
   };
 

@@ -1,4 +1,4 @@
-import { outboxRepository, orderRepository } from "@order-flow/db";
+import { idempotencyRepository, outboxRepository, orderRepository } from "@order-flow/db";
 import { JOB_RETENTION, type Queues } from "@order-flow/queues";
 import type { Job } from "bullmq";
 import { orderTimeoutEventId } from "./deterministic-id.ts";
@@ -10,6 +10,7 @@ export const SCHEDULER_IDS = {
   orderTimeoutSweep: "order-timeout-sweep",
   reservationSweep: "reservation-sweep",
   outboxPurge: "outbox-purge",
+  idempotencyKeyPurge: "idempotency-key-purge",
 } as const;
 
 export type SchedulerSettings = {
@@ -18,6 +19,8 @@ export type SchedulerSettings = {
   outboxPurgeEveryMs: number;
   /** sent outbox rows older than this are deleted */
   outboxRetentionMs: number;
+  /** expired idempotency keys (past their 24 h) are deleted this often */
+  idempotencyPurgeEveryMs: number;
   sweepBatchSize: number;
 };
 
@@ -28,6 +31,11 @@ export async function upsertSchedulers(queues: Queues, s: SchedulerSettings): Pr
   await q.upsertJobScheduler(SCHEDULER_IDS.orderTimeoutSweep, { every: s.orderTimeoutSweepEveryMs }, { name: SCHEDULER_IDS.orderTimeoutSweep, opts });
   await q.upsertJobScheduler(SCHEDULER_IDS.reservationSweep, { every: s.reservationSweepEveryMs }, { name: SCHEDULER_IDS.reservationSweep, opts });
   await q.upsertJobScheduler(SCHEDULER_IDS.outboxPurge, { every: s.outboxPurgeEveryMs }, { name: SCHEDULER_IDS.outboxPurge, opts });
+  await q.upsertJobScheduler(
+    SCHEDULER_IDS.idempotencyKeyPurge,
+    { every: s.idempotencyPurgeEveryMs },
+    { name: SCHEDULER_IDS.idempotencyKeyPurge, opts },
+  );
 }
 
 /** The safety net behind the delayed jobs: the same timeout logic, inline, for every expired order. */
@@ -61,6 +69,11 @@ export function maintenanceProcessor(deps: WorkerDeps, s: SchedulerSettings) {
       }
       case SCHEDULER_IDS.outboxPurge: {
         const purged = await outboxRepository.purgeSent(deps.prisma, new Date(deps.clock().getTime() - s.outboxRetentionMs));
+        return { purged };
+      }
+      case SCHEDULER_IDS.idempotencyKeyPurge: {
+        const purged = await idempotencyRepository.purgeExpired(deps.prisma, deps.clock());
+        if (purged > 0) deps.log.info({ purged }, "expired idempotency keys purged");
         return { purged };
       }
       default:

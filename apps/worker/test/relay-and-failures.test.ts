@@ -1,6 +1,7 @@
 import { orderRepository, outboxRepository, paymentRepository, sandboxLedgerRepository } from "@order-flow/db";
 import { Order } from "@order-flow/domain";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
+import { ALL_QUEUE_NAMES, bullPrefix } from "@order-flow/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redriveFailedJobs } from "../src/redrive-failed-jobs.ts";
 import type { WorkerRuntime } from "../src/runtime.ts";
@@ -26,6 +27,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.cleanup();
 });
+
+/** Server-side connections of this test's database whose last statement was a LISTEN (the relays'). */
+async function listenConnections(harness: Harness): Promise<number> {
+  const rows = await harness.db.prisma.$queryRaw<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`;
+  return Number(rows[0]?.n ?? 0);
+}
 
 /** A sandbox PG whose refunds can be switched to fail (SANDBOX_REFUND_FAILURE_RATE=1). */
 const failureRate = { value: 0 };
@@ -99,8 +107,15 @@ describe("outbox relay and dead letters", () => {
   });
 
   it("closes gracefully: no jobs lost, connections released", async () => {
+    const listeners = () => listenConnections(h);
+    expect(await listeners()).toBe(runtimes.length);
     for (const runtime of runtimes) await runtime.close();
+    // Nothing was left half-done: every event relayed, no job stranded in an active list.
+    expect(await outboxRepository.pendingCount(h.db.prisma)).toBe(0);
+    for (const queue of ALL_QUEUE_NAMES) expect(await h.redis.llen(`${bullPrefix(h.prefix)}:${queue}:active`), queue).toBe(0);
+    // The relays' LISTEN connections are gone.
+    expect(await listeners()).toBe(0);
     // A second close is harmless.
-    for (const runtime of runtimes) await runtime.close();
+    for (const runtime of runtimes) await expect(runtime.close()).resolves.toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
-const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me";
-const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me";
+export const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me";
+export const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 /** An empty variable counts as unset (compose files pass `VAR: ${VAR:-}`). */
@@ -20,6 +20,8 @@ export const envSchema = z.object({
   JWT_SECRET: z.string().min(1).default(DEV_JWT_SECRET),
   PAYMENT_WEBHOOK_SECRET: z.string().min(1).default(DEV_WEBHOOK_SECRET),
   PAYMENT_GATEWAY: z.enum(["sandbox"]).default("sandbox"),
+  /** In production the sandbox gateway refuses to start unless this says "true" (a staging system). */
+  ALLOW_SANDBOX_GATEWAY: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   /** Where the sandbox PG posts its webhooks (this API by default). */
   SANDBOX_WEBHOOK_URL: z.string().optional(),
   SANDBOX_REFUND_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
@@ -38,6 +40,17 @@ export const envSchema = z.object({
   ADMIN_PASSWORD: z.string().optional(),
   /** The queue dashboard may empty, obliterate and clean queues (off: inspect, retry, promote, pause only). */
   ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: z.stringbool().default(false),
+  /** Node HTTP server: time to receive a request's headers, and the whole request (a slow body is cut off). */
+  HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().default(20),
+  HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
+  /** Failed authentications per client address in a window before 429; 0 turns it off. */
+  AUTH_FAILURE_LIMIT: int(20),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
+  /** When set (not empty), /metrics of the API and the worker want `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /**
    * Tracing (OpenTelemetry), the standard variables: on when an OTLP endpoint is set, entirely
@@ -65,12 +78,18 @@ function tracesUrl(env: z.infer<typeof envSchema>): string | null {
   return null;
 }
 
+/** A setting the process cannot start with; its message is one line naming the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
 /** Parses the environment once at start-up; a bad value stops the process with a clear message. */
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+    // One line, naming each variable: it is what an operator sees when the process refuses to start.
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   return {
     ...parsed.data,

@@ -1,6 +1,15 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient as GeneratedPrismaClient } from "./generated/prisma/client.ts";
+import { int8ToNumber } from "./int8.ts";
+
+const INT8_OID = 20;
+
+/** The pool's own queries read BIGINT (money, counts) as numbers; Prisma passes its own parsers. */
+const poolTypes = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID && format !== "binary" ? int8ToNumber : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
 
 export type { Prisma } from "./generated/prisma/client.ts";
 
@@ -19,6 +28,7 @@ export type Db = Omit<
 export function createPrisma(options: { databaseUrl: string; poolSize?: number }): PrismaClient {
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
+    types: poolTypes,
     max: options.poolSize ?? 10,
     // Bounded wait for a connection (also a pooled one under load): a request answers
     // 503 rather than hanging when PostgreSQL is unreachable.

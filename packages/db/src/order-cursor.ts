@@ -1,3 +1,6 @@
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Opaque keyset cursor over (created_at DESC, id DESC). */
 export type OrderCursor = { createdAt: Date; id: string };
 
@@ -12,10 +15,12 @@ export function decodeCursor(raw: string): OrderCursor | null {
     if (!Array.isArray(parsed) || parsed.length !== 2) return null;
     const [at, id] = parsed as unknown[];
     if (typeof at !== "string" || typeof id !== "string") return null;
+    // Exactly what encodeCursor writes: an ISO instant that reads back the same, and a UUID.
+    if (!ISO_INSTANT.test(at)) return null;
     const createdAt = new Date(at);
-    if (Number.isNaN(createdAt.getTime())) return null;
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    return { createdAt, id };
+    if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at) return null;
+    if (!UUID.test(id)) return null;
+    return { createdAt, id: id.toLowerCase() };
   } catch {
     return null;
   }

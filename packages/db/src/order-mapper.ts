@@ -1,4 +1,5 @@
 import type { OrderItem, OrderState, OrderStatus } from "@order-flow/domain";
+import { int8ToNumber } from "./int8.ts";
 import type { Order as OrderRow, OrderItem as OrderItemRow } from "./generated/prisma/client.ts";
 
 export type OrderRowWithItems = OrderRow & { items: OrderItemRow[] };
@@ -14,11 +15,11 @@ export function toDomain(row: OrderRowWithItems): OrderState {
       (i): OrderItem => ({
         productId: i.productId,
         productName: i.productName,
-        unitPrice: i.unitPrice,
+        unitPrice: int8ToNumber(i.unitPrice),
         quantity: i.quantity,
       }),
     ),
-    totalAmount: row.totalAmount,
+    totalAmount: int8ToNumber(row.totalAmount),
     reservationId: row.reservationId,
     paymentId: row.paymentId,
     expiresAt: row.expiresAt,

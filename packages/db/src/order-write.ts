@@ -113,7 +113,7 @@ export class OrderWrite {
       `INSERT INTO p_order_item (id, order_id, product_id, product_name, unit_price, quantity)
        SELECT gen_random_uuid(), ${id}, x."productId", x."productName", x."unitPrice", x.quantity
        FROM jsonb_to_recordset(${p.json(order.items)})
-         AS x("productId" uuid, "productName" text, "unitPrice" int, quantity int)`,
+         AS x("productId" uuid, "productName" text, "unitPrice" bigint, quantity int)`,
     );
     return this;
   }
@@ -125,7 +125,7 @@ export class OrderWrite {
       "webhook_event",
       `INSERT INTO p_payment_webhook_event (event_id, payment_id, order_id, status, amount, outcome, received_at, payload)
        SELECT ${p.add(record.eventId)}, ${p.add(record.paymentId)}, ${p.add(record.orderId)}, ${p.add(record.status)},
-         ${p.add(record.amount, "int")}, ${p.add(record.outcome)}, ${p.add(record.receivedAt, "timestamptz")}, ${p.json(record.payload ?? null)}
+         ${p.add(record.amount, "bigint")}, ${p.add(record.outcome)}, ${p.add(record.receivedAt, "timestamptz")}, ${p.json(record.payload ?? null)}
        ${this.#where()}
        ON CONFLICT DO NOTHING RETURNING 1`,
     );
@@ -169,7 +169,7 @@ export class OrderWrite {
     this.#cte(
       "new_payment",
       `INSERT INTO p_payment (id, order_id, amount, status, created_at, updated_at)
-       SELECT ${p.add(payment.id, "uuid")}, ${p.add(payment.orderId, "uuid")}, ${p.add(payment.amount, "int")}, 'REQUESTED',
+       SELECT ${p.add(payment.id, "uuid")}, ${p.add(payment.orderId, "uuid")}, ${p.add(payment.amount, "bigint")}, 'REQUESTED',
          ${p.add(payment.now, "timestamptz")}, ${p.add(payment.now, "timestamptz")}
        ${this.#where()}`,
     );

@@ -1,4 +1,5 @@
 import type { Db, PrismaClient } from "./client.ts";
+import { int8ToNumber } from "./int8.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
 
 export type Product = {
@@ -11,10 +12,11 @@ export type Product = {
 
 export const productRepository = {
   async findById(db: Db, id: string): Promise<Product | null> {
-    return db.product.findUnique({
+    const row = await db.product.findUnique({
       where: { id },
       select: { id: true, storeId: true, name: true, price: true, onHand: true },
     });
+    return row && { ...row, price: int8ToNumber(row.price) };
   },
 
   /** The catalog entries of an order's lines, in one query on the pool (hot path of POST /orders). */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DomainValidationError } from "./errors.ts";
-import { assertMinorUnits, sumLines } from "./money.ts";
+import { MAX_ORDER_TOTAL, assertMinorUnits, sumLines } from "./money.ts";
 
 describe("money", () => {
   it("accepts integers ≥ 0 only", () => {
@@ -24,5 +24,12 @@ describe("money", () => {
       ),
     );
     expect(() => sumLines([{ unitPrice: 1.5, quantity: 2 }])).toThrow(DomainValidationError);
+  });
+
+  it("refuses an order total above 10^12", () => {
+    expect(sumLines([{ unitPrice: MAX_ORDER_TOTAL / 4, quantity: 4 }])).toBe(MAX_ORDER_TOTAL);
+    expect(() => sumLines([{ unitPrice: MAX_ORDER_TOTAL / 4, quantity: 4 }, { unitPrice: 1, quantity: 1 }])).toThrow(
+      DomainValidationError,
+    );
   });
 });

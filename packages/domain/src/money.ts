@@ -1,5 +1,9 @@
 import { DomainValidationError } from "./errors.ts";
 
+/** API.md's limits: a catalog price, and an order's total (above it: VALIDATION_FAILED). */
+export const MAX_PRICE = 1_000_000_000;
+export const MAX_ORDER_TOTAL = 1_000_000_000_000;
+
 /** An amount of money as an integer number of minor currency units (KRW: won). */
 export type Money = number;
 
@@ -10,7 +14,7 @@ export function assertMinorUnits(n: number, path = "amount"): asserts n is Money
   }
 }
 
-/** Σ unitPrice × quantity, checked to stay a safe integer. */
+/** Σ unitPrice × quantity, checked to stay a safe integer and within MAX_ORDER_TOTAL. */
 export function sumLines(items: readonly { unitPrice: number; quantity: number }[]): Money {
   let total = 0;
   items.forEach((item, i) => {
@@ -21,5 +25,8 @@ export function sumLines(items: readonly { unitPrice: number; quantity: number }
     total += item.unitPrice * item.quantity;
   });
   assertMinorUnits(total, "totalAmount");
+  if (total > MAX_ORDER_TOTAL) {
+    throw new DomainValidationError("totalAmount", `the order total ${total} is above the limit of ${MAX_ORDER_TOTAL}`);
+  }
   return total;
 }

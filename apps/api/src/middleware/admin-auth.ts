@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
+import type { AuthFailures } from "./auth-failures.ts";
 import { verifyBearerToken } from "./auth.ts";
 
 export type AdminAuthOptions = {
@@ -10,6 +12,8 @@ export type AdminAuthOptions = {
   user?: string | undefined;
   password?: string | undefined;
   realm?: string;
+  /** failed attempts per client address: past the limit 429, and no password is checked */
+  failures?: AuthFailures;
 };
 
 /** Hashing first gives equal lengths, so the comparison takes the same time whatever was sent. */
@@ -36,12 +40,15 @@ export function adminAuth(options: AdminAuthOptions) {
     : {};
   const unauthenticated = (detail: string) => new ApiProblem("UNAUTHENTICATED", detail, { headers: challenge });
 
+  const failed = async (c: Context<AppEnv>, problem: ApiProblem) =>
+    options.failures ? options.failures.failed(c, problem) : problem;
+
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("Authorization") ?? "";
     const bearer = header.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (bearer) {
-      const actor = await verifyBearerToken(bearer, options.jwtSecret).catch((err: unknown) => {
-        throw err instanceof ApiProblem ? unauthenticated(err.detail) : err;
+      const actor = await verifyBearerToken(bearer, options.jwtSecret).catch(async (err: unknown) => {
+        throw err instanceof ApiProblem ? await failed(c, unauthenticated(err.detail)) : err;
       });
       if (actor.role !== "admin") throw new ApiProblem("FORBIDDEN", "Only an admin may open the queue dashboard");
       c.set("actor", actor);
@@ -49,6 +56,8 @@ export function adminAuth(options: AdminAuthOptions) {
     }
     const encoded = header.match(/^Basic\s+(\S+)$/i)?.[1];
     if (basic && encoded) {
+      // A password can be guessed: once the address is past the limit it is not even compared.
+      await options.failures?.assertNotBlocked(c);
       const given = decodeBasic(encoded);
       // Both compared every time (no short circuit), so timing tells nothing about which was wrong.
       const userOk = sameSecret(given?.user ?? "", basic.user);
@@ -57,8 +66,11 @@ export function adminAuth(options: AdminAuthOptions) {
         c.set("actor", { role: "admin", userId: null, storeId: null });
         return next();
       }
-      throw unauthenticated("The user name or password is wrong");
+      throw await failed(c, unauthenticated("The user name or password is wrong"));
     }
-    throw unauthenticated(basic ? "An admin token or the admin user's password is required" : "An admin token is required");
+    throw await failed(
+      c,
+      unauthenticated(basic ? "An admin token or the admin user's password is required" : "An admin token is required"),
+    );
   });
 }

@@ -5,13 +5,16 @@ import { z } from "zod";
 import type { Actor } from "@order-flow/domain";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
+import type { AuthFailures } from "./auth-failures.ts";
 
 const claimsSchema = z
   .object({
-    sub: z.guid(),
+    // Lower case: ids are compared and used as keys in that form everywhere.
+    sub: z.guid().toLowerCase(),
     role: z.enum(["customer", "store", "admin"]),
-    storeId: z.guid().optional(),
-    exp: z.number().optional(),
+    storeId: z.guid().toLowerCase().optional(),
+    // Required: a token without exp would never expire (hono/jwt checks it only when present).
+    exp: z.number(),
   })
   .refine((c) => c.role !== "store" || c.storeId !== undefined, { message: "store token without storeId" });
 
@@ -41,13 +44,22 @@ export async function verifyBearerToken(token: string, secret: string): Promise<
   return { role, userId: sub, storeId: role === "store" ? (storeId ?? null) : null };
 }
 
-/** Bearer JWT (HS256) → the request's actor; anything missing, malformed or expired is 401. */
-export function bearerAuth({ secret }: { secret: string }) {
+/**
+ * Bearer JWT (HS256) → the request's actor; anything missing, malformed or expired is 401, and
+ * 429 once the caller's address has failed too often (`failures`).
+ */
+export function bearerAuth({ secret, failures }: { secret: string; failures?: AuthFailures }) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("Authorization");
     const match = header?.match(/^Bearer\s+(\S+)$/i);
-    if (!match?.[1]) throw new ApiProblem("UNAUTHENTICATED", "A bearer token is required");
-    c.set("actor", await verifyBearerToken(match[1], secret));
+    let actor: Actor;
+    try {
+      if (!match?.[1]) throw new ApiProblem("UNAUTHENTICATED", "A bearer token is required");
+      actor = await verifyBearerToken(match[1], secret);
+    } catch (err) {
+      throw err instanceof ApiProblem && failures ? await failures.failed(c, err) : err;
+    }
+    c.set("actor", actor);
     await next();
   });
 }

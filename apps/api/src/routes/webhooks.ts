@@ -1,6 +1,8 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { verifyWebhookSignature } from "@order-flow/payments";
 import type { AppEnv } from "../context.ts";
+import { findNul } from "../find-nul.ts";
+import { nulProblem } from "../middleware/reject-nul.ts";
 import { ApiProblem } from "../problem.ts";
 import { jsonResponse, problems } from "../schemas/common.ts";
 import { webhookBodySchema, type paymentWebhook } from "../services/payment-webhook.ts";
@@ -59,6 +61,9 @@ export function webhookRoutes(deps: { secret: string; webhook: ReturnType<typeof
       } catch {
         throw new ApiProblem("VALIDATION_FAILED", "Malformed JSON in request body");
       }
+      // Anywhere in the body, even an unknown field: the raw payload is kept as jsonb.
+      const nulAt = findNul(parsedJson);
+      if (nulAt !== null) throw nulProblem(nulAt);
       const parsed = webhookBodySchema.safeParse(parsedJson);
       if (!parsed.success) {
         throw new ApiProblem("VALIDATION_FAILED", "The webhook body is not valid", {

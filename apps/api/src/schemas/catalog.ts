@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_PRICE } from "@order-flow/domain";
 import { uuid } from "./common.ts";
 
 export const productParamsSchema = z.object({
@@ -9,7 +10,7 @@ export const productParamsSchema = z.object({
 export const putProductBodySchema = z
   .strictObject({
     name: z.string().min(1).max(200),
-    price: z.number().int().min(0).max(2_000_000_000),
+    price: z.number().int().min(0).max(MAX_PRICE),
     onHand: z.number().int().min(0).max(1_000_000_000),
   })
   .openapi("PutProduct");

@@ -1,7 +1,8 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { PROBLEM_STATUS, type ProblemCode } from "../problem.ts";
 
-export const uuid = z.guid();
+/** A UUID in any case, handled in lower case from here on (as PostgreSQL prints it). */
+export const uuid = z.guid().toLowerCase();
 
 /** An ISO-8601 UTC time, as every time field of the API is. */
 export const dateTime = z.iso.datetime();

@@ -16,10 +16,12 @@ import type { OrderMetricsHook } from "../metrics.ts";
 
 export const webhookBodySchema = z.object({
   eventId: z.string().min(1).max(255),
-  paymentId: z.string().min(1).max(255),
-  orderId: z.string().min(1).max(255),
+  // Our own UUIDs, which a PG may echo in upper case.
+  paymentId: z.string().min(1).max(255).toLowerCase(),
+  orderId: z.string().min(1).max(255).toLowerCase(),
   status: z.enum(["PAID", "FAILED"]),
-  amount: z.number().int().nonnegative(),
+  // Any amount a PG may capture is accepted (BIGINT); past a safe integer it is not a number we can hold.
+  amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   pgTransactionId: z.string().min(1).max(255),
   failureReason: z.string().max(1000).optional(),
 });

@@ -44,6 +44,8 @@ export async function createHarness(
     adminPassword?: string;
     newOrderNumber?: (now: Date) => string;
     queueBoardDestructiveActions?: boolean;
+    authFailureLimit?: number;
+    metricsToken?: string;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -79,6 +81,8 @@ export async function createHarness(
     adminPassword: options.adminPassword,
     ...(options.newOrderNumber ? { newOrderNumber: options.newOrderNumber } : {}),
     ...(options.queueBoardDestructiveActions ? { queueBoardDestructiveActions: true } : {}),
+    authFailureLimit: options.authFailureLimit ?? 0,
+    metricsToken: options.metricsToken,
   });
 
   const storeId = randomUUID();

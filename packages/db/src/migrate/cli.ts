@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { loadEnv } from "@order-flow/config";
+import { ConfigError, loadEnv } from "@order-flow/config";
 import { migrate, MigrationError } from "./migrate.ts";
 
 const migrationsDir = fileURLToPath(new URL("../../../../prisma/migrations", import.meta.url));
 
 try {
+  // Only DATABASE_URL is read here: the production rules on secrets belong to the services.
   const env = loadEnv();
   await migrate({
     databaseUrl: env.DATABASE_URL,
@@ -12,7 +13,7 @@ try {
     log: (line) => console.log(`db:migrate: ${line}`),
   });
 } catch (err) {
-  const message = err instanceof MigrationError ? err.message : (err as Error).stack;
+  const message = err instanceof MigrationError || err instanceof ConfigError ? err.message : (err as Error).stack;
   console.error(`db:migrate: ${message}`);
   process.exitCode = 1;
 }
