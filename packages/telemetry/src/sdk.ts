@@ -14,6 +14,8 @@ import { createRequire } from "node:module";
 import { OrderIdSpanProcessor } from "./order-id-span-processor.ts";
 import type { Telemetry, TelemetrySettings } from "./telemetry.ts";
 
+const SHUTDOWN_FLUSH_MS = 2_000;
+
 /**
  * The SDK proper, loaded only when tracing is on. Spans are batched and exported in the
  * background: an exporter that is down drops spans (logged once per failure by the SDK's
@@ -49,9 +51,17 @@ export function startSdk(settings: TelemetrySettings): Telemetry {
     enabled: true,
     bullmq: new BullMQOtel({ tracerName: "order-flow-bullmq" }),
     httpMiddleware: () => httpInstrumentationMiddleware({ serviceName: settings.serviceName }),
+    // Flushes what is buffered, but a collector that is down must not hold up a stop: after
+    // SHUTDOWN_FLUSH_MS the rest is dropped.
     shutdown: async () => {
       unregister();
-      await provider.shutdown().catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_FLUSH_MS);
+        timer.unref();
+      });
+      await Promise.race([provider.shutdown().catch(() => {}), giveUp]);
+      clearTimeout(timer);
     },
   };
 }
