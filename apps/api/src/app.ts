@@ -7,6 +7,7 @@ import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
 import type { PrismaClient } from "@order-flow/db";
 import { outboxRepository } from "@order-flow/db";
+import type { StripePaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
 import type { StockReservationService } from "@order-flow/stock";
 import { withOrder } from "@order-flow/telemetry";
@@ -29,6 +30,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { sandboxRoutes } from "./routes/sandbox.ts";
+import { stripeWebhookRoutes } from "./routes/stripe-webhooks.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { orderCommands } from "./services/order-commands.ts";
 import { paymentWebhook } from "./services/payment-webhook.ts";
@@ -44,7 +46,9 @@ export type AppDeps = {
   redisPrefix: string;
   jwtSecret: string;
   webhookSecret: string;
-  paymentGateway: "sandbox";
+  paymentGateway: "sandbox" | "stripe";
+  /** the Stripe adapter, required with paymentGateway "stripe" */
+  stripe?: StripePaymentGateway;
   holdSeconds: number;
   rateLimitPerMinute: number;
   /** every queue, for the dashboard at /admin/queues and the queue gauges; without it neither is there */
@@ -67,6 +71,7 @@ export type AppDeps = {
 };
 
 export function buildApp(deps: AppDeps) {
+  if (deps.paymentGateway === "stripe" && !deps.stripe) throw new Error("paymentGateway stripe needs the Stripe adapter");
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -141,6 +146,7 @@ export function buildApp(deps: AppDeps) {
     holdSeconds: deps.holdSeconds,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.newOrderNumber ? { newOrderNumber: deps.newOrderNumber } : {}),
+    ...(deps.paymentGateway === "stripe" && deps.stripe ? { gateway: deps.stripe } : {}),
     ...observed,
   });
   const webhook = paymentWebhook({ prisma: deps.prisma, ...(deps.now ? { now: deps.now } : {}), ...observed });
@@ -153,6 +159,7 @@ export function buildApp(deps: AppDeps) {
   app.route("/", orderRoutes({ prisma: deps.prisma, commands }));
   app.route("/", catalogRoutes({ prisma: deps.prisma, stock: deps.stock }));
   app.route("/", webhookRoutes({ secret: deps.webhookSecret, webhook }));
+  if (deps.paymentGateway === "stripe" && deps.stripe) app.route("/", stripeWebhookRoutes({ stripe: deps.stripe, webhook }));
   if (deps.paymentGateway === "sandbox") {
     app.route(
       "/",

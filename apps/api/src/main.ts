@@ -10,6 +10,7 @@ const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-api"))
 if (telemetry.enabled) log.info({ traces: env.otlpTracesUrl, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL }, "tracing on");
 const { serve } = await import("@hono/node-server");
 const { createPrisma } = await import("@order-flow/db");
+const { StripePaymentGateway } = await import("@order-flow/payments");
 const { closeQueues, createQueues, createRedisClient } = await import("@order-flow/queues");
 const { RedisStockReservationService } = await import("@order-flow/stock");
 const { buildApp } = await import("./app.ts");
@@ -39,6 +40,16 @@ const queueRedis = createRedisClient({
 queueRedis.on("error", (err) => log.warn({ err: err.message }, "redis (queues) connection error"));
 const queues = createQueues({ connection: queueRedis, redisPrefix: env.REDIS_PREFIX, telemetry: telemetry.bullmq });
 
+const stripe =
+  env.PAYMENT_GATEWAY === "stripe"
+    ? new StripePaymentGateway({
+        secretKey: env.STRIPE_SECRET_KEY ?? "",
+        webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? "",
+        apiBase: env.STRIPE_API_BASE,
+        currency: env.PAYMENT_CURRENCY,
+      })
+    : undefined;
+
 const stock = new RedisStockReservationService({ redis, prisma, prefix: `${env.REDIS_PREFIX}:` });
 const app = buildApp({
   prisma,
@@ -50,6 +61,7 @@ const app = buildApp({
   jwtSecret: env.JWT_SECRET,
   webhookSecret: env.PAYMENT_WEBHOOK_SECRET,
   paymentGateway: env.PAYMENT_GATEWAY,
+  ...(stripe ? { stripe } : {}),
   holdSeconds: env.ORDER_PAYMENT_TIMEOUT_SECONDS,
   rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
   queues,

@@ -1,4 +1,4 @@
-// `npm run test:chaos -- [--only a,b] [--quick] [--seed N] [--keep-logs] [--report-timing] [--deadline-burst N]`
+// `npm run test:chaos -- [--only a,b] [--quick] [--seed N] [--keep-logs] [--report-timing] [--deadline-burst N] [--stripe]`
 export type ChaosArgs = {
   only: string[] | null;
   quick: boolean;
@@ -8,10 +8,12 @@ export type ChaosArgs = {
   reportTiming: boolean;
   /** PAID webhooks sent around expires_at by webhook-deadline (default 1000, 150 with --quick) */
   deadlineBurst: number | null;
+  /** PAYMENT_GATEWAY=stripe against a local Stripe-compatible server (sandbox-only scenarios skipped) */
+  stripe?: true;
 };
 
 export const CHAOS_USAGE =
-  "usage: npm run test:chaos -- [--only name,name] [--quick] [--seed N] [--keep-logs] [--report-timing] [--deadline-burst N]";
+  "usage: npm run test:chaos -- [--only name,name] [--quick] [--seed N] [--keep-logs] [--report-timing] [--deadline-burst N] [--stripe]";
 
 export function parseChaosArgs(argv: string[], known: readonly string[], now = Date.now()): ChaosArgs {
   const args: ChaosArgs = { only: null, quick: false, seed: now % 2 ** 31, keepLogs: false, reportTiming: false, deadlineBurst: null };
@@ -22,9 +24,11 @@ export function parseChaosArgs(argv: string[], known: readonly string[], now = D
     if (name === "--quick") args.quick = true;
     else if (name === "--keep-logs") args.keepLogs = true;
     else if (name === "--report-timing") args.reportTiming = true;
+    else if (name === "--stripe") args.stripe = true;
     else if (name === "--deadline-burst") {
       const value = Number(inline ?? argv[++i]);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`--deadline-burst needs a positive integer\n${CHAOS_USAGE}`);
+      if (!Number.isInteger(value) || value < 1) throw new Error(`--deadline-burst needs a positive integer
+${CHAOS_USAGE}`);
       args.deadlineBurst = value;
     } else if (name === "--only" || name === "--seed") {
       const value = inline ?? argv[++i];

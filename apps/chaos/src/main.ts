@@ -5,6 +5,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { migrate } from "@order-flow/db/migrate";
+import { LocalStripeServer } from "@order-flow/payments/testing";
 import { parseChaosArgs } from "./args.ts";
 import { PrivatePostgres, PrivateRedis } from "./environment.ts";
 import { formatDetails, formatTable } from "./report.ts";
@@ -32,11 +33,14 @@ const redisPrefix = "ofchaos";
 const pgServer = new PrivatePostgres();
 const redis = new PrivateRedis();
 let sys: SystemUnderTest | null = null;
+const stripeWebhookSecret = `whsec_chaos_${stamp}`;
+let stripe: LocalStripeServer | null = null;
 
 let cleaning: Promise<void> | null = null;
 const cleanup = () =>
   (cleaning ??= (async () => {
     await sys?.stopAll().catch((e: unknown) => log(`chaos: stopping processes: ${(e as Error).message}`));
+    await stripe?.close().catch(() => {});
     await redis.remove().catch((e: unknown) => log(`chaos: removing Redis: ${(e as Error).message}`));
     await pgServer.remove().catch((e: unknown) => log(`chaos: removing PostgreSQL: ${(e as Error).message}`));
   })());
@@ -57,6 +61,7 @@ try {
   const databaseUrl = pgServer.url("chaos");
   await migrate({ databaseUrl, migrationsDir: join(ROOT, "prisma", "migrations") });
   await redis.init();
+  if (args.stripe) stripe = await LocalStripeServer.start({ webhookSecret: stripeWebhookSecret });
   log(`chaos: private PostgreSQL :${pgServer.port} (${pgServer.dir}), Redis :${redis.port}; logs in ${logDir}; seed ${args.seed}`);
   sys = new SystemUnderTest({
     // The children inherit PATH etc. under the run's own settings.
@@ -75,6 +80,9 @@ try {
       RESERVATION_SWEEP_GRACE_SECONDS: "5",
       RATE_LIMIT_PER_MINUTE: "0",
       LOG_LEVEL: "warn",
+      ...(stripe
+        ? { PAYMENT_GATEWAY: "stripe", STRIPE_SECRET_KEY: "sk_test_chaos_local", STRIPE_WEBHOOK_SECRET: stripeWebhookSecret, STRIPE_API_BASE: stripe.url }
+        : {}),
     },
     logDir,
     apis: 2,
@@ -83,6 +91,20 @@ try {
   });
   await sys.init();
   await sys.startAll();
+  if (stripe) {
+    // Stripe retries a delivery that failed; here each try goes to the next API (one may be down).
+    const urls = sys.apiUrls();
+    let next = 0;
+    stripe.webhookTarget = async (rawBody, signature) => {
+      const res = await fetch(`${urls[next++ % urls.length]}/webhooks/stripe`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+        body: rawBody,
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+  }
   const ctx: ChaosContext = {
     sys,
     pg: pgServer,
@@ -96,8 +118,13 @@ try {
     deadlineBurst: args.deadlineBurst,
     log,
     seed: args.seed,
+    ...(stripe ? { stripeApiBase: stripe.url } : {}),
   };
   for (const scenario of SCENARIOS.filter((s) => !args.only || args.only.includes(s.name))) {
+    if (stripe && scenario.sandboxOnly) {
+      log(`chaos: ${scenario.name}: skipped with --stripe (it drives the sandbox PG directly)`);
+      continue;
+    }
     log(`chaos: ${scenario.name}: ${scenario.fault}…`);
     const started = Date.now();
     let result: ScenarioResult;

@@ -6,6 +6,7 @@ import {
   ApiClient,
   createRng,
   checkInvariants,
+  checkStripeBooks,
   DEFAULT_MIX,
   runLoad,
   waitForStockFollowUps,
@@ -37,6 +38,8 @@ export type ChaosContext = {
   log: (line: string) => void;
   /** deterministic choices of the loadgen and of fault moments */
   seed: number;
+  /** the local Stripe-compatible server, when the deployment runs PAYMENT_GATEWAY=stripe */
+  stripeApiBase?: string;
 };
 
 export type ScenarioResult = {
@@ -59,6 +62,8 @@ export type Scenario = {
   name: string;
   fault: string;
   run: (ctx: ChaosContext) => Promise<Omit<ScenarioResult, "name" | "fault" | "durationMs">>;
+  /** drives the sandbox PG directly (its webhooks or refund faults): not run with --stripe */
+  sandboxOnly?: true;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -173,6 +178,7 @@ async function underLoad(
       jwtSecret: ctx.jwtSecret,
       seed: ctx.seed,
       plain: true,
+      ...(ctx.stripeApiBase ? { stripeApiBase: ctx.stripeApiBase } : {}),
     },
     { progress: null, log: () => {} },
   );
@@ -207,6 +213,14 @@ async function underLoad(
     paidInTimeIds: [...orders.filter((o) => o.paidInTime).map((o) => o.id), ...(extra.paidInTimeIds ?? [])],
   });
   const violations = [...check.violations];
+  if (ctx.stripeApiBase) {
+    const client = new pg.Client({ connectionString: ctx.databaseUrl });
+    await client.connect();
+    const payments = await client
+      .query<{ id: string }>("SELECT id FROM p_payment WHERE order_id = ANY($1::uuid[])", [orders.map((o) => o.id)])
+      .finally(() => client.end());
+    violations.push(...(await checkStripeBooks(ctx.stripeApiBase, payments.rows.map((r) => r.id))).violations);
+  }
   if (faultError) violations.push({ rule: "scenario ran", detail: `fault injection failed: ${(faultError as Error).stack ?? String(faultError)}` });
   const errors = [...load.stats.errors].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ×${v}`);
   const notes = [
@@ -500,6 +514,7 @@ type DeadlineOrder = {
 
 const webhookDeadline: Scenario = {
   name: "webhook-deadline",
+  sandboxOnly: true,
   fault: "PAID webhooks ±500 ms around expires_at",
   async run(ctx) {
     const n = ctx.deadlineBurst ?? (ctx.quick ? 150 : 1000);
@@ -763,6 +778,7 @@ const redisDataLoss: Scenario = {
 
 const refundGateway: Scenario = {
   name: "refund-gateway",
+  sandboxOnly: true,
   fault: "refund PG fails 30 %, times out 10 %",
   async run(ctx) {
     const durationMs = ctx.quick ? 12_000 : 30_000;

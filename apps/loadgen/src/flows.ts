@@ -12,6 +12,8 @@ export type FlowContext = {
   stats: Stats;
   world: World;
   rng: () => number;
+  /** the local Stripe-compatible server customers pay at (PAYMENT_GATEWAY=stripe) */
+  stripeApiBase?: string;
 };
 
 /** How long a flow waits for the system to move an order on its own (e.g. to PREPARING). */
@@ -112,7 +114,9 @@ async function waitFor(ctx: FlowContext, order: TrackedOrder, wanted: readonly s
   }
 }
 
-async function requestPayment(ctx: FlowContext, order: TrackedOrder): Promise<string> {
+type PaymentAsked = { paymentId: string; clientSecret?: string };
+
+async function requestPayment(ctx: FlowContext, order: TrackedOrder): Promise<PaymentAsked> {
   const res = await ctx.api.request("POST", `/orders/${order.id}/payment`, {
     token: order.customerToken,
     route: "POST /orders/:id/payment",
@@ -120,11 +124,42 @@ async function requestPayment(ctx: FlowContext, order: TrackedOrder): Promise<st
   });
   expectStatus(ctx, "POST /orders/:id/payment", res, 202);
   order.status = "PAYMENT_PENDING";
-  return res.body.paymentId;
+  return { paymentId: res.body.paymentId, clientSecret: res.body.clientSecret };
 }
 
-/** The sandbox PG: the customer paid (or was declined); it sends the signed webhook. */
-async function completePayment(ctx: FlowContext, order: TrackedOrder, paymentId: string, outcome: "PAID" | "FAILED"): Promise<void> {
+/**
+ * Stripe: the customer confirms the intent with a test card, as Stripe.js would with the client
+ * secret; the local server posts the signed event to the API before it answers.
+ */
+async function confirmAtStripe(ctx: FlowContext, order: TrackedOrder, asked: PaymentAsked, outcome: "PAID" | "FAILED"): Promise<void> {
+  if (!asked.clientSecret) {
+    ctx.stats.error("POST /orders/:id/payment → 202 without clientSecret");
+    throw new FlowStopped("no client secret");
+  }
+  const intentId = asked.clientSecret.split("_secret_")[0];
+  const card = outcome === "PAID" ? "pm_card_visa" : "pm_card_chargeDeclined";
+  const res = await fetch(`${ctx.stripeApiBase}/v1/payment_intents/${intentId}/confirm`, {
+    method: "POST",
+    headers: { Authorization: "Bearer sk_test_loadgen", "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ payment_method: card }).toString(),
+  });
+  await res.arrayBuffer();
+  if (res.status !== (outcome === "PAID" ? 200 : 402)) {
+    ctx.stats.error(`stripe confirm → ${res.status}`);
+    throw new FlowStopped(`stripe confirm → ${res.status}`);
+  }
+  const webhookStatus = Number(res.headers.get("Local-Webhook-Status"));
+  if (webhookStatus !== 200) {
+    ctx.stats.error(`stripe webhook answered ${webhookStatus}`);
+    throw new FlowStopped("webhook refused");
+  }
+  if (outcome === "PAID" && Date.now() < order.expiresAt) order.paidInTime = true;
+}
+
+/** The PG: the customer paid (or was declined); it sends the signed webhook. */
+async function completePayment(ctx: FlowContext, order: TrackedOrder, asked: PaymentAsked, outcome: "PAID" | "FAILED"): Promise<void> {
+  if (ctx.stripeApiBase) return confirmAtStripe(ctx, order, asked, outcome);
+  const { paymentId } = asked;
   // Not retried on an unknown outcome: a second webhook would be a second capture.
   const res = await ctx.api.request("POST", `/sandbox/payments/${paymentId}/complete`, {
     token: order.customerToken,
@@ -158,8 +193,7 @@ async function cancelledWhilePaid(ctx: FlowContext, order: TrackedOrder): Promis
 }
 
 async function pay(ctx: FlowContext, order: TrackedOrder): Promise<void> {
-  const paymentId = await requestPayment(ctx, order);
-  await completePayment(ctx, order, paymentId, "PAID");
+  await completePayment(ctx, order, await requestPayment(ctx, order), "PAID");
   order.expect = new Set(["PREPARING"]);
 }
 

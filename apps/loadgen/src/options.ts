@@ -34,6 +34,11 @@ export type LoadOptions = {
   seed: number;
   /** force plain periodic lines instead of a redrawn progress line */
   plain?: boolean;
+  /**
+   * The API runs PAYMENT_GATEWAY=stripe against this local Stripe-compatible server: customers
+   * pay by confirming their intent there, and --check also reads its books.
+   */
+  stripeApiBase?: string;
 };
 
 export class UsageError extends Error {
@@ -55,6 +60,8 @@ export const USAGE = `usage: npm run loadgen -- [options]   (or pnpm loadgen [op
   --settle-timeout 120s   how long --check waits for orders to settle
   --database-url URL      PostgreSQL for --check (default DATABASE_URL)
   --seed N                random seed (default: time based)
+  --stripe URL            the API uses the Stripe gateway against this local Stripe-compatible
+                          server: pay by confirming intents there; --check reads its books
   --plain                 periodic progress lines even on a terminal`;
 
 /** "30s", "2m", "500ms", "1h" or a bare number of seconds, in ms. */
@@ -113,7 +120,7 @@ export function parseArgs(
   if (flags.has("--help")) throw new UsageError(USAGE);
   const known = new Set([
     "--api", "--rate", "--duration", "--orders", "--mix", "--max-in-flight", "--stores", "--products",
-    "--stock", "--customers", "--settle-timeout", "--database-url", "--seed",
+    "--stock", "--customers", "--settle-timeout", "--database-url", "--seed", "--stripe",
   ]);
   for (const name of values.keys()) if (!known.has(name)) throw new UsageError(`unknown option ${name}\n${USAGE}`);
 
@@ -121,10 +128,11 @@ export function parseArgs(
     .split(",")
     .map((s) => s.trim().replace(/\/+$/, ""))
     .filter(Boolean);
-  for (const api of apis) {
+  const stripeApiBase = values.get("--stripe")?.trim().replace(/\/+$/, "");
+  for (const api of [...apis, ...(stripeApiBase ? [stripeApiBase] : [])]) {
     const host = new URL(api).hostname;
     // Load is only ever aimed at this machine.
-    if (!["127.0.0.1", "localhost", "[::1]"].includes(host)) throw new UsageError(`--api must be loopback, got ${api}`);
+    if (!["127.0.0.1", "localhost", "[::1]"].includes(host)) throw new UsageError(`--api and --stripe must be loopback, got ${api}`);
   }
   const rate = Number(values.get("--rate") ?? 20);
   if (!(rate > 0) || rate > 5000) throw new UsageError("--rate must be in (0, 5000]");
@@ -151,5 +159,6 @@ export function parseArgs(
     jwtSecret: defaults.jwtSecret,
     seed: values.has("--seed") ? Number(values.get("--seed")) : Date.now() % 2 ** 31,
     plain: flags.has("--plain"),
+    ...(stripeApiBase ? { stripeApiBase } : {}),
   };
 }

@@ -1,7 +1,9 @@
 // One load run: seed, drive flows at the chosen rate (open loop, bounded in flight), then
 // optionally settle and check. Returns everything the CLI, the scale-out script and tests need.
+import pg from "pg";
 import { ApiClient } from "./api-client.ts";
 import { checkInvariants, type CheckReport } from "./check-invariants.ts";
+import { checkStripeBooks } from "./check-stripe-books.ts";
 import { runFlow, type FlowContext } from "./flows.ts";
 import { FLOWS, type Flow, type LoadOptions, type Mix } from "./options.ts";
 import { Progress } from "./report.ts";
@@ -27,6 +29,18 @@ export type LoadHooks = {
   progress?: NodeJS.WriteStream | null;
   log?: (line: string) => void;
 };
+
+/** The run's payments, to find their intents in the gateway's books. */
+async function paymentIdsOf(databaseUrl: string, orderIds: string[]): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string }>("SELECT id FROM p_payment WHERE order_id = ANY($1::uuid[])", [orderIds]);
+    return rows.map((r) => r.id);
+  } finally {
+    await client.end();
+  }
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -61,7 +75,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     `loadgen: seed ${options.seed}; ${world.stores.length} store(s) × ${options.products} product(s) at ${options.stock} units, ` +
       `${world.customers.length} customers; ${options.rate}/s against ${options.apis.join(", ")}`,
   );
-  const ctx: FlowContext = { api, stats, world, rng };
+  const ctx: FlowContext = { api, stats, world, rng, ...(options.stripeApiBase ? { stripeApiBase: options.stripeApiBase } : {}) };
   const nextFlow = flowPicker(options.mix, rng);
   const progress = hooks.progress === null ? null : new Progress(stats, hooks.progress ?? process.stderr, { plain: options.plain ?? false });
   progress?.start();
@@ -147,6 +161,11 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
       unsettled: settle.unsettled,
       paidInTimeIds: orders.filter((o) => o.paidInTime).map((o) => o.id),
     });
+    if (options.stripeApiBase) {
+      const books = await checkStripeBooks(options.stripeApiBase, await paymentIdsOf(options.databaseUrl, orders.map((o) => o.id)));
+      check.violations.push(...books.violations);
+      Object.assign(check.checked, books.checked);
+    }
     checkMs = Date.now() - checkStart;
   }
   return {

@@ -1,6 +1,7 @@
 // The scale-out proof as a function: a scratch deployment of several API and worker
 // processes, mixed load through all of them, one worker killed with SIGKILL halfway and a
 // new one started, then settle + invariants. The script and the test both run it.
+import { LocalStripeServer } from "@order-flow/payments/testing";
 import { formatViolations, type Violation } from "./check-invariants.ts";
 import { ScratchCluster, type ManagedProcess } from "./cluster.ts";
 import { DEFAULT_MIX, type Mix } from "./options.ts";
@@ -30,6 +31,8 @@ export type ScaleOutOptions = {
   progress?: NodeJS.WriteStream | null;
   /** extra settings for every process */
   env?: Record<string, string>;
+  /** PAYMENT_GATEWAY=stripe against a local Stripe-compatible server started for the run */
+  stripe?: boolean;
   /** hands out the cluster as soon as it exists (the CLI tears it down on Ctrl-C) */
   onCluster?: (cluster: ScratchCluster) => void;
 };
@@ -49,6 +52,8 @@ export type ScaleOutResult = {
 
 export async function runScaleOut(o: ScaleOutOptions): Promise<ScaleOutResult> {
   const t0 = Date.now();
+  const stripeWebhookSecret = "whsec_scale_out_local";
+  const stripe = o.stripe ? await LocalStripeServer.start({ webhookSecret: stripeWebhookSecret }) : null;
   const cluster = new ScratchCluster({
     databaseUrl: o.databaseUrl,
     redisUrl: o.redisUrl,
@@ -60,6 +65,14 @@ export async function runScaleOut(o: ScaleOutOptions): Promise<ScaleOutResult> {
       ORDER_PAYMENT_TIMEOUT_SECONDS: String(o.paymentTimeoutSeconds),
       // The proof is about correctness under concurrency, not the per-user limiter.
       RATE_LIMIT_PER_MINUTE: "0",
+      ...(stripe
+        ? {
+            PAYMENT_GATEWAY: "stripe",
+            STRIPE_SECRET_KEY: "sk_test_scale_out_local",
+            STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
+            STRIPE_API_BASE: stripe.url,
+          }
+        : {}),
       ...o.env,
     },
   });
@@ -84,6 +97,8 @@ export async function runScaleOut(o: ScaleOutOptions): Promise<ScaleOutResult> {
     for (let i = 0; i < o.apis; i++) starts.push(cluster.start("api"));
     for (let i = 0; i < o.workers; i++) starts.push(cluster.start("worker"));
     const started = await Promise.all(starts);
+    // Stripe has one webhook endpoint per account: the first API's.
+    if (stripe) stripe.webhookTarget = `${cluster.apiUrls()[0]}/webhooks/stripe`;
     result.timings.setup = Date.now() - t0;
     o.log(
       `scale-out: ready in ${(result.timings.setup / 1000).toFixed(1)}s: ` +
@@ -109,6 +124,7 @@ export async function runScaleOut(o: ScaleOutOptions): Promise<ScaleOutResult> {
         jwtSecret: o.jwtSecret,
         seed: o.seed ?? Date.now() % 2 ** 31,
         plain: true,
+        ...(stripe ? { stripeApiBase: stripe.url } : {}),
       },
       {
         progress: o.progress === undefined ? process.stderr : o.progress,
@@ -151,6 +167,7 @@ export async function runScaleOut(o: ScaleOutOptions): Promise<ScaleOutResult> {
     } catch (error) {
       result.error = `${result.error ?? ""}\nteardown: ${(error as Error).message}`.trim();
     }
+    await stripe?.close();
     result.timings.teardown = Date.now() - td;
     result.timings.total = Date.now() - t0;
   }

@@ -10,6 +10,7 @@ const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
 const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-worker"));
 if (telemetry.enabled) log.info({ traces: env.otlpTracesUrl, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL }, "tracing on");
 const { startWorkerRuntime } = await import("./runtime.ts");
+const { StripePaymentGateway } = await import("@order-flow/payments");
 
 const runtime = await startWorkerRuntime({
   databaseUrl: env.DATABASE_URL,
@@ -23,6 +24,16 @@ const runtime = await startWorkerRuntime({
   reservationSweepGraceMs: env.RESERVATION_SWEEP_GRACE_SECONDS * 1000,
   sandboxRefundFailureRate: env.SANDBOX_REFUND_FAILURE_RATE,
   sandboxRefundTimeoutRate: env.SANDBOX_REFUND_TIMEOUT_RATE,
+  ...(env.PAYMENT_GATEWAY === "stripe"
+    ? {
+        gateway: new StripePaymentGateway({
+          secretKey: env.STRIPE_SECRET_KEY ?? "",
+          webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? "",
+          apiBase: env.STRIPE_API_BASE,
+          currency: env.PAYMENT_CURRENCY,
+        }),
+      }
+    : {}),
   log,
   telemetry: telemetry.bullmq,
 });

@@ -19,9 +19,14 @@ export const envSchema = z.object({
   WORKER_METRICS_PORT: int(3001),
   JWT_SECRET: z.string().min(1).default(DEV_JWT_SECRET),
   PAYMENT_WEBHOOK_SECRET: z.string().min(1).default(DEV_WEBHOOK_SECRET),
-  PAYMENT_GATEWAY: z.enum(["sandbox"]).default("sandbox"),
+  PAYMENT_GATEWAY: z.enum(["sandbox", "stripe"]).default("sandbox"),
   /** In production the sandbox gateway refuses to start unless this says "true" (a staging system). */
   ALLOW_SANDBOX_GATEWAY: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  /** PAYMENT_GATEWAY=stripe: both keys required (checked below); API base for a local Stripe-compatible server */
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
+  PAYMENT_CURRENCY: z.string().regex(/^[a-z]{3}$/i, "a three-letter ISO currency code").default("krw"),
   /** Where the sandbox PG posts its webhooks (this API by default). */
   SANDBOX_WEBHOOK_URL: z.string().optional(),
   SANDBOX_REFUND_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
@@ -61,6 +66,11 @@ export const envSchema = z.object({
   OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["http/protobuf", "http/json"]).default("http/protobuf")),
   OTEL_SERVICE_NAME: optionalText(),
   OTEL_SDK_DISABLED: z.stringbool().default(false),
+}).superRefine((env, ctx) => {
+  if (env.PAYMENT_GATEWAY !== "stripe") return;
+  for (const key of ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"] as const) {
+    if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "required with PAYMENT_GATEWAY=stripe" });
+  }
 });
 
 export type Env = z.infer<typeof envSchema> & {

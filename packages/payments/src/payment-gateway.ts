@@ -1,7 +1,11 @@
-/** What the system asks of a payment gateway (PG). Adapters: sandbox (default), a real PG later. */
+/** What the system asks of a payment gateway (PG). Adapters: sandbox (default) and Stripe. */
 export interface PaymentGateway {
-  /** Opens a payment at the PG; the result comes back later by the signed webhook. Safe to repeat. */
-  requestPayment(input: { paymentId: string; orderId: string; amount: number }): Promise<{ accepted: true }>;
+  /**
+   * Opens a payment at the PG; the result comes back later by the signed webhook. Safe to
+   * repeat: the same paymentId always opens the same payment. A PG whose customer pays in the
+   * browser returns the secret the client needs for that (Stripe.js's client secret).
+   */
+  requestPayment(input: { paymentId: string; orderId: string; amount: number }): Promise<{ accepted: true; clientSecret?: string }>;
   /**
    * Gives one capture back: `captureId` is the capture's pgTransactionId, `amount` what that
    * capture took. Each capture is refunded on its own, with its own refund id; the PG dedupes
@@ -10,7 +14,8 @@ export interface PaymentGateway {
    */
   refund(input: {
     paymentId: string;
-    captureId: string /* the capture's pgTransactionId */;
+    /** the capture to give back: its pgTransactionId (for Stripe the charge id) */
+    captureId: string;
     amount: number;
     reason: string;
     idempotencyKey: string;

@@ -201,9 +201,9 @@ export function orderRoutes(deps: { prisma: PrismaClient; commands: OrderCommand
       },
     }),
     async (c) => {
-      const { order, paymentId } = await commands.requestPayment(c.req.valid("param").id, c.get("actor"));
+      const { order, paymentId, clientSecret } = await commands.requestPayment(c.req.valid("param").id, c.get("actor"));
       return c.json(
-        { orderId: order.id, paymentId, amount: order.totalAmount, status: "PAYMENT_PENDING" as const },
+        { orderId: order.id, paymentId, amount: order.totalAmount, status: "PAYMENT_PENDING" as const, ...(clientSecret ? { clientSecret } : {}) },
         202,
       );
     },

@@ -87,7 +87,13 @@ export const auditEntrySchema = z
   .openapi("AuditEntry");
 
 export const paymentAcceptedSchema = z
-  .object({ orderId: uuid, paymentId: uuid, amount: z.number().int(), status: z.literal("PAYMENT_PENDING") })
+  .object({
+    orderId: uuid,
+    paymentId: uuid,
+    amount: z.number().int(),
+    status: z.literal("PAYMENT_PENDING"),
+    clientSecret: z.string().optional().openapi({ description: "Stripe gateway only: the PaymentIntent's client secret, for Stripe.js" }),
+  })
   .openapi("PaymentRequested");
 
 export const setStatusBodySchema = z

@@ -20,6 +20,7 @@ import {
   type NewReservationLogRow,
   type PrismaClient,
 } from "@order-flow/db";
+import { isPaymentGatewayError, type PaymentGateway } from "@order-flow/payments";
 import type { StockReservationService } from "@order-flow/stock";
 import type { OrderMetricsHook } from "../metrics.ts";
 import { ApiProblem } from "../problem.ts";
@@ -32,6 +33,12 @@ export type OrderCommandDeps = {
   metrics?: OrderMetricsHook;
   /** draws an order number (default: generateOrderNumber with fresh random bytes); tests force clashes */
   newOrderNumber?: (now: Date) => string;
+  /**
+   * A gateway whose customer pays in the browser (Stripe): the payment is opened there before
+   * POST /orders/:id/payment answers, so the answer carries its client secret. Without it the
+   * PaymentRequested handler opens the payment asynchronously (the sandbox).
+   */
+  gateway?: PaymentGateway;
 };
 
 export type PlaceOrderInput = { storeId: string; items: { productId: string; quantity: number }[] };
@@ -86,6 +93,26 @@ export function orderCommands(deps: OrderCommandDeps) {
       if (attempt >= LOST_RACE_RETRIES) {
         throw new ApiProblem("INVALID_STATE_TRANSITION", "The order changed concurrently; retry");
       }
+    }
+  }
+
+  /**
+   * Opens the payment at a browser-paid gateway, idempotently on the paymentId (the same intent
+   * however often it is asked, by this call or the PaymentRequested handler). The order is
+   * already PAYMENT_PENDING: when the gateway cannot be reached the customer asks again.
+   */
+  async function openAtGateway(order: OrderState, paymentId: string): Promise<{ clientSecret?: string }> {
+    if (!deps.gateway) return {};
+    try {
+      const { clientSecret } = await deps.gateway.requestPayment({ paymentId, orderId: order.id, amount: order.totalAmount });
+      return clientSecret ? { clientSecret } : {};
+    } catch (err) {
+      if (!isPaymentGatewayError(err)) throw err;
+      throw new ApiProblem(
+        "SERVICE_UNAVAILABLE",
+        `The payment gateway could not open payment ${paymentId} of order ${order.id} (${order.orderNumber}); ask again: ${err.message}`,
+        { headers: { "Retry-After": "1" } },
+      );
     }
   }
 
@@ -179,7 +206,7 @@ export function orderCommands(deps: OrderCommandDeps) {
       assertRoleMay(actor, "requestPayment");
       if (current.status === "PAYMENT_PENDING" && current.paymentId) {
         // Asking again while pending returns the same payment and records nothing new.
-        return { order: current, paymentId: current.paymentId };
+        return { order: current, paymentId: current.paymentId, ...(await openAtGateway(current, current.paymentId)) };
       }
       const paymentId = randomUUID();
       const result = await change(
@@ -190,7 +217,7 @@ export function orderCommands(deps: OrderCommandDeps) {
         (write, r) => write.insertPayment({ id: paymentId, orderId, amount: r.order.totalAmount, now: r.order.updatedAt }),
         current,
       );
-      return { order: result.order, paymentId };
+      return { order: result.order, paymentId, ...(await openAtGateway(result.order, paymentId)) };
     },
 
     async cancel(orderId: string, actor: Actor, reason: string | undefined) {

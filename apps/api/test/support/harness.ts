@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { closeQueues, createProducerConnection, createQueues, type Queues } from "@order-flow/queues";
+import type { StripePaymentGateway } from "@order-flow/payments";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "@order-flow/worker";
 import { buildApp } from "../../src/app.ts";
@@ -46,6 +47,8 @@ export async function createHarness(
     queueBoardDestructiveActions?: boolean;
     authFailureLimit?: number;
     metricsToken?: string;
+    /** PAYMENT_GATEWAY=stripe with this adapter (the sandbox otherwise) */
+    stripe?: StripePaymentGateway;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -73,7 +76,7 @@ export async function createHarness(
     redisPrefix: `${prefix}:`,
     jwtSecret: JWT_SECRET,
     webhookSecret: WEBHOOK_SECRET,
-    paymentGateway: "sandbox",
+    ...(options.stripe ? { paymentGateway: "stripe" as const, stripe: options.stripe } : { paymentGateway: "sandbox" as const }),
     holdSeconds: options.holdSeconds ?? 600,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
     ...(queues ? { queues } : {}),
