@@ -17,6 +17,7 @@ COPY packages/domain/package.json packages/domain/
 COPY packages/payments/package.json packages/payments/
 COPY packages/queues/package.json packages/queues/
 COPY packages/stock/package.json packages/stock/
+COPY packages/telemetry/package.json packages/telemetry/
 
 FROM workspace AS build
 RUN pnpm install --frozen-lockfile

@@ -20,6 +20,8 @@ const benches = readdirSync(join(root, "apps/bench/src"))
 export const ENTRIES = [
   "apps/api/src/main.ts",
   "apps/worker/src/main.ts",
+  // loaded by the API and the worker only when tracing is on (packages/telemetry/src/start-telemetry.ts)
+  "packages/telemetry/src/sdk.ts",
   "apps/worker/src/redrive.ts",
   "packages/db/src/migrate/cli.ts",
   "packages/stock/src/cli/rebuild.ts",

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
 import { routePath } from "hono/route";
@@ -9,6 +10,7 @@ import { outboxRepository } from "@order-flow/db";
 import type { StripePaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
 import type { StockReservationService } from "@order-flow/stock";
+import { withOrder } from "@order-flow/telemetry";
 import { BOARD_PATH, queueBoard } from "./board.ts";
 import type { AppEnv } from "./context.ts";
 import type { ApiMetrics } from "./metrics.ts";
@@ -56,6 +58,8 @@ export type AppDeps = {
   adminPassword?: string | undefined;
   /** ADMIN_QUEUE_DESTRUCTIVE_ACTIONS: the dashboard may empty, obliterate and clean queues (default false) */
   queueBoardDestructiveActions?: boolean;
+  /** the HTTP server span of each request (tracing on); without it nothing is traced */
+  traceRequests?: MiddlewareHandler | undefined;
   /** AUTH_FAILURE_LIMIT / AUTH_FAILURE_WINDOW_SECONDS: failed authentications per client address; off unless > 0 */
   authFailureLimit?: number;
   authFailureWindowSeconds?: number;
@@ -83,6 +87,13 @@ export function buildApp(deps: AppDeps) {
     },
   });
 
+  if (deps.traceRequests) {
+    app.use("*", deps.traceRequests);
+    // A request about one order traces as that order's work (order.id on its spans).
+    const aboutOrder: MiddlewareHandler = (c, next) => withOrder(c.req.param("id") ?? "", next);
+    app.use("/orders/:id", aboutOrder);
+    app.use("/orders/:id/*", aboutOrder);
+  }
   app.use("*", requestId({ log: deps.log }));
   app.use("*", securityHeaders());
   app.use("*", async (c, next) => {

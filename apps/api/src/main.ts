@@ -1,16 +1,21 @@
-import { serve } from "@hono/node-server";
 import { createLogger, loadServiceEnv, warnAboutDevSecrets } from "@order-flow/config";
-import { createPrisma, onOutboxCommit, outboxRepository } from "@order-flow/db";
-import { StripePaymentGateway } from "@order-flow/payments";
-import { OutboxDispatcher, closeQueues, createQueues, createRedisClient, defaultJobOptions } from "@order-flow/queues";
-import { RedisStockReservationService } from "@order-flow/stock";
-import { buildApp } from "./app.ts";
-import { answerClientError } from "./client-error.ts";
-import { createApiMetrics } from "./metrics.ts";
+import { startTelemetry, telemetrySettings } from "@order-flow/telemetry";
 
 const env = loadServiceEnv("api");
 const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 warnAboutDevSecrets(log, env);
+
+// Before anything that loads pg or ioredis: the instrumentations patch them as they load.
+const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-api"));
+if (telemetry.enabled) log.info({ traces: env.otlpTracesUrl, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL }, "tracing on");
+const { serve } = await import("@hono/node-server");
+const { createPrisma, onOutboxCommit, outboxRepository } = await import("@order-flow/db");
+const { StripePaymentGateway } = await import("@order-flow/payments");
+const { OutboxDispatcher, closeQueues, createQueues, createRedisClient, defaultJobOptions } = await import("@order-flow/queues");
+const { RedisStockReservationService } = await import("@order-flow/stock");
+const { buildApp } = await import("./app.ts");
+const { createApiMetrics } = await import("./metrics.ts");
+const { answerClientError } = await import("./client-error.ts");
 
 const prisma = createPrisma({ databaseUrl: env.DATABASE_URL });
 // Fail fast ("producer"): with Redis down a request answers 503 at once instead of queueing.
@@ -38,6 +43,7 @@ const queues = createQueues({
   connection: queueRedis,
   redisPrefix: env.REDIS_PREFIX,
   jobOptions: defaultJobOptions({ attempts: env.JOB_ATTEMPTS, backoffMs: env.JOB_BACKOFF_MS }),
+  telemetry: telemetry.bullmq,
 });
 // The events of each commit go to the queues right after it; the workers' relay repeats what is lost.
 const dispatcher = new OutboxDispatcher({
@@ -78,6 +84,7 @@ const app = buildApp({
   authFailureLimit: env.AUTH_FAILURE_LIMIT,
   authFailureWindowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS,
   metricsToken: env.METRICS_TOKEN,
+  traceRequests: telemetry.httpMiddleware?.(),
 });
 
 // Bounded time to send headers and the whole request: a body trickled in cannot hold a socket
@@ -116,6 +123,7 @@ async function shutdown(signal: string) {
     redis.quit(),
     closeQueues(queues).then(() => queueRedis.quit()),
   ]);
+  await telemetry.shutdown();
   log.info("api stopped");
   process.exit(0);
 }

@@ -21,6 +21,8 @@ const STOP_GRACE_MS = 15_000;
 const ENV = process.env;
 export const SERVER_URL = ENV.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 export const REDIS_URL = ENV.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+/** OTEL_* passed on as given: a run with an OTLP endpoint set measures the cost of tracing. */
+const TRACING_ENV = Object.fromEntries(Object.entries(ENV).filter(([key]) => key.startsWith("OTEL_")));
 
 export type BenchProcess = { name: string; kind: "api" | "worker"; port: number; child: ChildProcess; exited: Promise<void> };
 
@@ -92,6 +94,7 @@ export class BenchCluster {
         HOME: ENV.HOME,
         LOG_LEVEL: "warn",
         RATE_LIMIT_PER_MINUTE: "0",
+        ...TRACING_ENV,
         ...this.options.env,
         DATABASE_URL: this.databaseUrl,
         REDIS_URL: REDIS_URL,

@@ -1,12 +1,16 @@
 import { createLogger, loadServiceEnv } from "@order-flow/config";
-import { StripePaymentGateway } from "@order-flow/payments";
+import { startTelemetry, telemetrySettings } from "@order-flow/telemetry";
 import { startMetricsServer } from "./metrics-server.ts";
-import { startWorkerRuntime } from "./runtime.ts";
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 const env = loadServiceEnv("worker");
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
+// Before the runtime is imported: the pg and ioredis instrumentations patch them as they load.
+const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-worker"));
+if (telemetry.enabled) log.info({ traces: env.otlpTracesUrl, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL }, "tracing on");
+const { startWorkerRuntime } = await import("./runtime.ts");
+const { StripePaymentGateway } = await import("@order-flow/payments");
 
 const runtime = await startWorkerRuntime({
   databaseUrl: env.DATABASE_URL,
@@ -31,6 +35,7 @@ const runtime = await startWorkerRuntime({
       }
     : {}),
   log,
+  telemetry: telemetry.bullmq,
 });
 
 // /metrics (Prometheus text, behind METRICS_TOKEN when set) and /healthz; port 0 turns it off.
@@ -52,6 +57,7 @@ async function shutdown(signal: string): Promise<void> {
   server?.close();
   try {
     await runtime.close();
+    await telemetry.shutdown();
     process.exit(0);
   } catch (error) {
     log.error({ err: error }, "error during shutdown");

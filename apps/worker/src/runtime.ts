@@ -19,7 +19,9 @@ import {
   type Queues,
 } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
-import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
+import { withOrder } from "@order-flow/telemetry";
+import { trace } from "@opentelemetry/api";
+import { DelayedError, UnrecoverableError, Worker, type Job, type Telemetry } from "bullmq";
 import type { Handler, HandlerContext } from "./handler.ts";
 import { HANDLERS } from "./handlers/index.ts";
 import {
@@ -76,6 +78,8 @@ export type WorkerRuntimeOptions = {
   storeNotifier?: StoreNotifier;
   metrics?: WorkerMetrics;
   clock?: () => Date;
+  /** BullMQ's tracing interface (bullmq-otel) when tracing is on: jobs continue their order's trace */
+  telemetry?: Telemetry | undefined;
 };
 
 export type WorkerRuntime = {
@@ -125,6 +129,8 @@ async function orderOfJob(deps: WorkerDeps, job: Job): Promise<FailedOrder | nul
  * Runs a job's handler and journals the attempt in the job's log. A failure names the order
  * (number and id) in its message, BullMQ's failedReason, with a stack of relative paths.
  */
+const tracer = trace.getTracer("order-flow-worker");
+
 function processorFor(deps: WorkerDeps, queue: JobQueueName) {
   const type = jobTypeOfQueue(queue);
   const schema = JOB_PAYLOAD_SCHEMAS[type];
@@ -141,7 +147,17 @@ function processorFor(deps: WorkerDeps, queue: JobQueueName) {
       if (!parsed.success) {
         throw new UnrecoverableError(`invalid ${type} payload: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
       }
-      await handler(parsed.data as never, jobContext(deps, queue, job, token, journal));
+      // The handler's span, under the job's; both, and every pg and Redis call beneath, carry order.id.
+      const run = () =>
+        tracer.startActiveSpan(`handle ${type}`, async (span) => {
+          try {
+            await handler(parsed.data as never, jobContext(deps, queue, job, token, journal));
+          } finally {
+            span.end();
+          }
+        });
+      const orderOf = (parsed.data as { orderId?: unknown }).orderId;
+      await (typeof orderOf === "string" ? withOrder(orderOf, run) : run());
     } catch (error) {
       if (isControlError(error)) {
         await journal.write(job, "not finished: it continues later", deps.log, { finished: false });
@@ -187,7 +203,12 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     if (await stock.ensureIntact()) log.warn("Redis had lost its stock data: rebuilt from PostgreSQL");
   }
 
-  const queues = createQueues({ connection, redisPrefix: options.redisPrefix, jobOptions: defaultJobOptions(options.retry) });
+  const queues = createQueues({
+    connection,
+    redisPrefix: options.redisPrefix,
+    jobOptions: defaultJobOptions(options.retry),
+    telemetry: options.telemetry,
+  });
   // Events this process commits (handlers' transitions) go to the queues right after the commit.
   const dispatcher = new OutboxDispatcher({
     queues,
@@ -223,9 +244,10 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   };
 
   const prefix = bullPrefix(options.redisPrefix);
+  const traced = options.telemetry ? { telemetry: options.telemetry } : {};
   const workers: Worker[] = [];
   for (const queue of JOB_QUEUE_NAMES) {
-    workers.push(new Worker(queue, metrics.timed(queue, processorFor(deps, queue)), { connection, prefix, concurrency }));
+    workers.push(new Worker(queue, metrics.timed(queue, processorFor(deps, queue)), { connection, prefix, concurrency, ...traced }));
   }
   workers.push(
     new Worker(MAINTENANCE_QUEUE, metrics.timed(MAINTENANCE_QUEUE, maintenanceProcessor(deps, schedulers)), {

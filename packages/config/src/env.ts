@@ -4,6 +4,8 @@ export const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me";
 export const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+/** An empty variable counts as unset (compose files pass `VAR: ${VAR:-}`). */
+const optionalText = () => z.preprocess((v) => (v === "" ? undefined : v), z.string().optional());
 
 export const envSchema = z.object({
   NODE_ENV: z.string().default("development"),
@@ -55,6 +57,15 @@ export const envSchema = z.object({
     .optional()
     .transform((v) => v || undefined),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * Tracing (OpenTelemetry), the standard variables: on when an OTLP endpoint is set, entirely
+   * off otherwise. The SDK also reads OTEL_* variables of its own (headers, batch sizes).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText().pipe(z.url().optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText().pipe(z.url().optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["http/protobuf", "http/json"]).default("http/protobuf")),
+  OTEL_SERVICE_NAME: optionalText(),
+  OTEL_SDK_DISABLED: z.stringbool().default(false),
 }).superRefine((env, ctx) => {
   if (env.PAYMENT_GATEWAY !== "stripe") return;
   for (const key of ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"] as const) {
@@ -65,7 +76,17 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema> & {
   usingDevJwtSecret: boolean;
   usingDevWebhookSecret: boolean;
+  /** where spans go (…/v1/traces), or null: tracing off */
+  otlpTracesUrl: string | null;
 };
+
+/** The traces URL of the OTLP variables: the signal-specific one as is, the base one + /v1/traces. */
+function tracesUrl(env: z.infer<typeof envSchema>): string | null {
+  if (env.OTEL_SDK_DISABLED) return null;
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces`;
+  return null;
+}
 
 /** A setting the process cannot start with; its message is one line naming the variable. */
 export class ConfigError extends Error {
@@ -84,5 +105,6 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     ...parsed.data,
     usingDevJwtSecret: parsed.data.JWT_SECRET === DEV_JWT_SECRET,
     usingDevWebhookSecret: parsed.data.PAYMENT_WEBHOOK_SECRET === DEV_WEBHOOK_SECRET,
+    otlpTracesUrl: tracesUrl(parsed.data),
   };
 }

@@ -1,4 +1,5 @@
 import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
+import { captureTraceContext } from "@order-flow/telemetry";
 import type pg from "pg";
 import { outboxSinkOf } from "./outbox-sink.ts";
 import type { NewPaymentCapture } from "./capture-repository.ts";
@@ -246,13 +247,16 @@ export class OrderWrite {
          ON CONFLICT DO NOTHING`,
       );
     }
+    // The writer's trace travels with its events (row and dispatch): the jobs they become continue it.
+    const traceContext = this.#events.length > 0 ? captureTraceContext() : null;
     if (this.#events.length > 0) {
       const availableAt = p.add(this.#availableAt, "timestamptz");
+      const traceParam = p.add(traceContext, "text");
       this.#cte(
         "outbox",
-        `INSERT INTO p_outbox_event (id, order_id, event_type, payload, available_at, created_at)
+        `INSERT INTO p_outbox_event (id, order_id, event_type, payload, available_at, created_at, trace_context)
          SELECT (e->>'eventId')::uuid, (e->>'orderId')::uuid, e->>'type', e,
-           COALESCE(${availableAt}, (e->>'occurredAt')::timestamptz), (e->>'occurredAt')::timestamptz
+           COALESCE(${availableAt}, (e->>'occurredAt')::timestamptz), (e->>'occurredAt')::timestamptz, ${traceParam}
          FROM jsonb_array_elements(${p.json(this.#events)}) AS e
          ${this.#where()}
          ON CONFLICT DO NOTHING`,
@@ -266,7 +270,7 @@ export class OrderWrite {
     const text = `WITH ${this.#ctes.join(",\n")}\nSELECT ${passed} AS passed, ${found} AS found${extra}`;
     const [row] = await runStatement<{ passed: boolean; found: boolean; locked?: boolean }>(pool, text, p);
     if (row?.passed === true && this.#events.length > 0) {
-      outboxSinkOf(pool)?.({ events: this.#events, availableAt: this.#availableAt, orderNumber: this.#orderNumber });
+      outboxSinkOf(pool)?.({ events: this.#events, availableAt: this.#availableAt, orderNumber: this.#orderNumber, traceContext });
     }
     return { passed: row?.passed === true, orderFound: row?.found === true, orderWasCurrent: row?.locked === true };
   }

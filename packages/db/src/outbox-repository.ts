@@ -9,6 +9,8 @@ export type OutboxRow = {
   availableAt: Date;
   /** the order's number, for naming its job (null if the order row is gone) */
   orderNumber: string | null;
+  /** W3C trace context of the write that raised the event (JSON), null when it was not traced */
+  traceContext: string | null;
 };
 
 /** Advisory lock key of the relay pass: one active relay at a time across all processes. */
@@ -40,9 +42,10 @@ export const outboxRepository = {
         payload: DomainEvent;
         available_at: Date;
         order_number: string | null;
+        trace_context: string | null;
       }>({
         name: "outbox_relay_take",
-        text: `SELECT e.id, e.event_type, e.payload, e.available_at,
+        text: `SELECT e.id, e.event_type, e.payload, e.available_at, e.trace_context,
                  (SELECT o.order_number FROM p_order o WHERE o.id = e.order_id) AS order_number
                FROM p_outbox_event e
                WHERE e.sent_at IS NULL AND e.recorded_at <= now() - make_interval(secs => $2::float8 / 1000)
@@ -57,6 +60,7 @@ export const outboxRepository = {
           payload: r.payload,
           availableAt: r.available_at,
           orderNumber: r.order_number,
+          traceContext: r.trace_context,
         })),
       );
       await client.query({
@@ -90,6 +94,17 @@ export const outboxRepository = {
   async requeueSentSince(db: Db, since: Date): Promise<number> {
     const { count } = await db.outboxEvent.updateMany({ where: { sentAt: { gte: since } }, data: { sentAt: null } });
     return count;
+  },
+
+  /** The trace context of an order's first traced event (its creation): the order's trace. */
+  async orderTraceContext(prisma: PrismaClient, orderId: string): Promise<string | null> {
+    const { rows } = await prisma.$pool.query<{ trace_context: string }>({
+      name: "outbox_order_trace_context",
+      text: `SELECT trace_context FROM p_outbox_event
+             WHERE order_id = $1::uuid AND trace_context IS NOT NULL ORDER BY created_at LIMIT 1`,
+      values: [orderId],
+    });
+    return rows[0]?.trace_context ?? null;
   },
 
   async pendingCount(db: Db): Promise<number> {

@@ -3,7 +3,13 @@ import type pg from "pg";
 import type { PrismaClient } from "./client.ts";
 
 /** Events an order statement has just committed to the outbox. */
-export type CommittedEvents = { events: DomainEvent[]; availableAt: Date | null; orderNumber: string | null };
+export type CommittedEvents = {
+  events: DomainEvent[];
+  availableAt: Date | null;
+  orderNumber: string | null;
+  /** the writer's W3C trace context (null when tracing is off) */
+  traceContext: string | null;
+};
 
 /**
  * Called right after a statement that wrote outbox rows has committed, in the process that

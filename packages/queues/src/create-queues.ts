@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { DefaultJobOptions } from "bullmq";
+import type { DefaultJobOptions, Telemetry } from "bullmq";
 import { defaultJobOptions } from "./job-options.ts";
 import { bullPrefix } from "./prefix.ts";
 import { ALL_QUEUE_NAMES, type QueueName } from "./queue-names.ts";
@@ -18,11 +18,19 @@ export function createQueues(options: {
   connection: RedisConnection;
   redisPrefix: string;
   jobOptions?: DefaultJobOptions;
+  /** BullMQ's tracing interface (bullmq-otel) when tracing is on */
+  telemetry?: Telemetry | undefined;
 }): Queues {
   const prefix = bullPrefix(options.redisPrefix);
   const defaults = options.jobOptions ?? defaultJobOptions();
   const entries = ALL_QUEUE_NAMES.map(
-    (name) => [name, new Queue(name, { connection: options.connection, prefix, defaultJobOptions: defaults, streams: { events: { maxLen: EVENTS_MAX_LEN } } })] as const,
+    (name) => [name, new Queue(name, {
+        connection: options.connection,
+        prefix,
+        defaultJobOptions: defaults,
+        streams: { events: { maxLen: EVENTS_MAX_LEN } },
+        ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      })] as const,
   );
   return Object.fromEntries(entries) as unknown as Queues;
 }

@@ -15,7 +15,7 @@ export type OutboxDispatcherOptions = {
   enqueueTimeoutMs?: number;
 };
 
-type Committed = { events: DomainEvent[]; availableAt: Date | null; orderNumber?: string | null };
+type Committed = { events: DomainEvent[]; availableAt: Date | null; orderNumber?: string | null; traceContext?: string | null };
 
 /**
  * Puts the events of a commit into BullMQ right after the commit, from the process that made
@@ -48,6 +48,7 @@ export class OutboxDispatcher {
         payload,
         availableAt: due ?? new Date(payload.occurredAt),
         orderNumber: committed.orderNumber ?? null,
+        traceContext: committed.traceContext ?? null,
       });
     }
     if (!this.#flushScheduled) {

@@ -3,10 +3,15 @@ import { jobPayloadSchema, queueForJob, type JobPayload } from "./job-payloads.t
 import type { JobQueueName } from "./queue-names.ts";
 import type { Queues } from "./create-queues.ts";
 
-/** An outbox row as it goes to a queue: its payload (JSON form), when it is due, its order's number. */
-export type OutboxEntry = { id: string; payload: unknown; availableAt: Date; orderNumber?: string | null };
+/** An outbox row as it goes to a queue: its payload (JSON form), when it is due, its order's number, its writer's trace. */
+export type OutboxEntry = { id: string; payload: unknown; availableAt: Date; orderNumber?: string | null; traceContext?: string | null };
 
-export type OutboxJob = { name: string; data: JobPayload; opts: { jobId: string; delay?: number } };
+export type OutboxJob = {
+  name: string;
+  data: JobPayload;
+  /** telemetry.metadata: the writer's trace context, so the job's span continues the writer's trace */
+  opts: { jobId: string; delay?: number; telemetry?: { metadata: string } };
+};
 
 /**
  * Groups entries into one addBulk per queue, jobId = eventId (a second add of one event
@@ -29,7 +34,12 @@ export function outboxJobsByQueue(
     const queue = queueForJob(payload.type);
     const delay = Math.max(0, entry.availableAt.getTime() - now);
     const jobs = byQueue.get(queue) ?? [];
-    jobs.push({ name: jobName(payload.type, entry.orderNumber), data: payload, opts: { jobId: payload.eventId, ...(delay > 0 ? { delay } : {}) } });
+    const opts = {
+      jobId: payload.eventId,
+      ...(delay > 0 ? { delay } : {}),
+      ...(entry.traceContext ? { telemetry: { metadata: entry.traceContext } } : {}),
+    };
+    jobs.push({ name: jobName(payload.type, entry.orderNumber), data: payload, opts });
     byQueue.set(queue, jobs);
   }
   return byQueue;

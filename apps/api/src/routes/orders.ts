@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import {
   auditRepository,
@@ -8,6 +8,7 @@ import {
   type IdempotencyClaim,
   type PrismaClient,
 } from "@order-flow/db";
+import { withOrder } from "@order-flow/telemetry";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem, problemBody } from "../problem.ts";
 import { HEADERS, jsonResponse, problems, reasonBodySchema } from "../schemas/common.ts";
@@ -127,7 +128,9 @@ export function orderRoutes(deps: {
       let placed;
       try {
         // With a key, the order's own statement stores the answer, only while the claim is still ours.
-        placed = await commands.place(actor, input, held && { userId, key: held.key, owner: held.owner, answer });
+        const orderId = randomUUID();
+        const claim = held && { userId, key: held.key, owner: held.owner, answer };
+        placed = await withOrder(orderId, () => commands.place(actor, input, claim, orderId));
       } catch (err) {
         // Nothing was kept: let a retry with the same key run again.
         if (held) await idempotencyRepository.release(prisma, userId, held.key, held.owner).catch(() => {});

@@ -141,7 +141,8 @@ export function orderCommands(deps: OrderCommandDeps) {
     visibleOrder,
     assertRoleMay,
 
-    async place(actor: Actor, input: PlaceOrderInput, claim?: PlaceOrderClaim): Promise<PlaceOrderOutcome> {
+    /** `orderId`: the new order's id, drawn by the caller when it needs it first (to trace the work as the order's) */
+    async place(actor: Actor, input: PlaceOrderInput, claim?: PlaceOrderClaim, orderId: string = randomUUID()): Promise<PlaceOrderOutcome> {
       const products = await productRepository.findMany(
         deps.prisma,
         input.items.map((i) => i.productId),
@@ -154,7 +155,6 @@ export function orderCommands(deps: OrderCommandDeps) {
         }
       }
       const c = ctx(actor);
-      const orderId = randomUUID();
       const expiresAt = new Date(c.now.getTime() + deps.holdSeconds * 1000);
       const create = (orderNumber: string) =>
         Order.create(

@@ -2,11 +2,13 @@ import { randomUUID } from "node:crypto";
 import { Order, SYSTEM_ACTOR, type DomainEvent, type OrderState, type TransitionResult } from "@order-flow/domain";
 import {
   OrderWrite,
+  outboxRepository,
   readWebhookSubject,
   type PrismaClient,
   type WebhookEventRecord,
 } from "@order-flow/db";
 import { makeStrayPaymentRefund, type StrayRefundReason } from "@order-flow/queues";
+import { continueTrace, isTraced, withOrder } from "@order-flow/telemetry";
 import { z } from "zod";
 import type { OrderMetricsHook } from "../metrics.ts";
 
@@ -185,14 +187,21 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
 
   return {
     async accept(body: WebhookBody, raw: unknown): Promise<WebhookOutcome> {
-      for (let i = 0; ; i++) {
-        try {
-          return await attempt(body, raw);
-        } catch (err) {
-          // The order moved under us (a timeout or cancel committed first): judge again.
-          if (!(err instanceof LostRace) || i >= 5) throw err;
+      const judge = async () => {
+        for (let i = 0; ; i++) {
+          try {
+            return await attempt(body, raw);
+          } catch (err) {
+            // The order moved under us (a timeout or cancel committed first): judge again.
+            if (!(err instanceof LostRace) || i >= 5) throw err;
+          }
         }
-      }
+      };
+      if (!UUID.test(body.orderId)) return judge();
+      // Traced: the PG's request links to the order's trace and the acceptance continues it,
+      // so the jobs it raises (payment completed → confirmed → preparing) join the order's trace.
+      const orderTrace = isTraced() ? await outboxRepository.orderTraceContext(deps.prisma, body.orderId).catch(() => null) : null;
+      return withOrder(body.orderId, () => continueTrace(orderTrace, "accept payment webhook", judge));
     },
   };
 }
