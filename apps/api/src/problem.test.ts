@@ -29,5 +29,8 @@ describe("toProblem", () => {
     // pg-pool's wait for a free connection ran out: the database is saturated, retry later.
     expect(toProblem(new Error("timeout exceeded when trying to connect")).code).toBe("SERVICE_UNAVAILABLE");
     expect(toProblem(Object.assign(new Error("terminating connection"), { code: "57P01" })).code).toBe("SERVICE_UNAVAILABLE");
+    expect(toProblem(new Error("Raw query failed. Code: `N/A`. Message: `Server has closed the connection.`")).code).toBe(
+      "SERVICE_UNAVAILABLE",
+    );
   });
 });

@@ -93,6 +93,8 @@ const UNAVAILABLE_PATTERNS = [
   /timeout exceeded when trying to connect/i,
   /connection error/i,
   /server closed the connection/i,
+  // Prisma's words for a PostgreSQL that went away mid-query (seen while it restarts).
+  /Server has closed the connection/i,
   /Cluster isn't ready/i,
   /None of startup nodes is available/i,
 ];
