@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { deleteKeys } from "./support/harness.ts";
-import { API_ENTRY, WORKER_ENTRY, freePort, spawnEntry, waitUntilAnswering, type Spawned } from "./support/processes.ts";
+import { API_ENTRY, START_WAIT_MS, WORKER_ENTRY, freePort, spawnEntry, waitUntilAnswering, type Spawned } from "./support/processes.ts";
 
 // Two API processes and a worker, spawned from their entry points in production mode as the
 // compose stack runs them, on a database and Redis prefix of their own.
@@ -45,7 +45,7 @@ beforeAll(async () => {
     ...apiPorts.map((port, i) => waitUntilAnswering(procs[i]!, `http://127.0.0.1:${port}/readyz`)),
     waitUntilAnswering(procs[2]!, `http://127.0.0.1:${workerPort}/healthz`),
   ]);
-}, 120_000);
+}, 2 * START_WAIT_MS);
 
 afterAll(async () => {
   await Promise.allSettled(procs.map((p) => p.stop()));

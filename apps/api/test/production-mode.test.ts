@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { API_ENTRY, WORKER_ENTRY, freePort, spawnEntry, waitUntilAnswering } from "./support/processes.ts";
+import { API_ENTRY, START_WAIT_MS, WORKER_ENTRY, freePort, spawnEntry, waitUntilAnswering } from "./support/processes.ts";
 
 // API.md "Production mode": the real entry points, started as an operator would start them.
 
@@ -14,7 +14,7 @@ const UNREACHABLE = { DATABASE_URL: "postgresql://postgres@127.0.0.1:1/none", RE
 async function refusal(entry: string, env: Record<string, string>) {
   const proc = spawnEntry(entry, { ...UNREACHABLE, NODE_ENV: "production", PORT: "0", WORKER_METRICS_PORT: "0", ...env });
   // A process that starts anyway is stopped after a while, and the test fails on its exit code.
-  const guard = setTimeout(() => proc.child.kill("SIGKILL"), 60_000);
+  const guard = setTimeout(() => proc.child.kill("SIGKILL"), START_WAIT_MS);
   const { code } = await proc.exited;
   clearTimeout(guard);
   return { code, stderr: proc.stderr(), stdout: proc.stdout() };
@@ -29,7 +29,8 @@ function expectOneLineNaming(result: { code: number | null; stderr: string; stdo
   expect(result.stdout).toBe("");
 }
 
-describe("production mode refuses unsafe settings", () => {
+// Each case waits for a real process; on a loaded machine its start alone can take a minute.
+describe("production mode refuses unsafe settings", { timeout: 2 * START_WAIT_MS }, () => {
   it.each([
     ["api", API_ENTRY],
     ["worker", WORKER_ENTRY],

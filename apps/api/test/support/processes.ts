@@ -63,9 +63,12 @@ export function spawnEntry(entry: string, env: Record<string, string>): Spawned 
   };
 }
 
-/** Resolves once GET url answers 200; throws if the process exits first or after 60 s. */
+/** Generous: on a loaded machine a `tsx` start alone can take a minute. */
+export const START_WAIT_MS = 180_000;
+
+/** Resolves once GET url answers 200; throws if the process exits first or after START_WAIT_MS. */
 export async function waitUntilAnswering(proc: Spawned, url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + START_WAIT_MS;
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null) throw new Error(`exited (${proc.child.exitCode}) before answering: ${proc.stderr()}`);
     try {
@@ -76,5 +79,5 @@ export async function waitUntilAnswering(proc: Spawned, url: string): Promise<vo
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${url} did not answer in 60 s`);
+  throw new Error(`${url} did not answer in ${START_WAIT_MS / 1000} s`);
 }
