@@ -7,12 +7,8 @@ export {
   type IdempotencyCompletion,
 } from "./idempotency-repository.ts";
 export { encodeCursor, decodeCursor, type OrderCursor } from "./order-cursor.ts";
-export {
-  orderRepository,
-  InvalidCursor,
-  type OrderListQuery,
-  type TransitionOutcome,
-} from "./order-repository.ts";
+export { orderRepository, InvalidCursor, type OrderListQuery } from "./order-repository.ts";
+export { pgOrderStore } from "./order-store.ts";
 export { outboxRepository, type OutboxRow } from "./outbox-repository.ts";
 export { onOutboxCommit, type CommittedEvents, type OutboxSink } from "./outbox-sink.ts";
 export { paymentRepository, type Payment, type PaymentStatus } from "./payment-repository.ts";

@@ -19,7 +19,6 @@ import {
 } from "../testing/order-fixtures.ts";
 import { SYSTEM_ACTOR, canView } from "./actor.ts";
 import type { Actor } from "./actor.ts";
-import { applyAction } from "./apply-action.ts";
 import type { CreateOrderInput } from "./order-action-args.ts";
 import { Order } from "./order.ts";
 
@@ -268,7 +267,9 @@ describe("payloads", () => {
   });
 
   it("store status changes record the optional reason", () => {
-    const r = applyAction(orderIn("PREPARING"), "markReadyForDelivery", ctxFor(ACTORS.store), { reason: "packed" });
+    const decision = Order.decide(orderIn("PREPARING"), "markReadyForDelivery", ctxFor(ACTORS.store), { reason: "packed" });
+    if (!decision.applies) throw decision.why;
+    const r = decision.result;
     expect(r.audit[0]?.metadata).toMatchObject({ reason: "packed" });
     expect(r.audit[0]?.changeSummary).toContain("packed");
   });
