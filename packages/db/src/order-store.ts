@@ -14,7 +14,7 @@ function addAlongside(write: OrderWrite, parts: readonly AlongsideWrite[]): void
       case "paymentStatus":
         write.changePaymentStatus({
           id: part.paymentId,
-          from: part.from,
+          from: [...part.from],
           to: part.to,
           ...(part.pgTransactionId !== undefined ? { pgTransactionId: part.pgTransactionId } : {}),
           ...(part.refundId !== undefined ? { refundId: part.refundId } : {}),

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Order, SYSTEM_ACTOR, changeOrder, type Actor, type OrderState, type OrderStore } from "@order-flow/domain";
+import { Order, SYSTEM_ACTOR, changeOrder, type Actor, type AlongsideWrite, type OrderState, type OrderStore } from "@order-flow/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditRepository } from "../src/audit-repository.ts";
 import { pgOrderStore } from "../src/order-store.ts";
@@ -132,16 +132,16 @@ describe("changeOrder on the PostgreSQL order store", () => {
       payload: {},
     };
     const paid = Order.completePayment(requested.order, ctx(), { paymentId, amount: order.totalAmount, pgTransactionId: "pg-1" });
-    const alongside = [{ kind: "paymentStatus", paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: "pg-1", at: new Date() }] as const;
+    const alongside: AlongsideWrite[] = [{ kind: "paymentStatus", paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: "pg-1", at: new Date() }];
     // Recorded once without a transition (e.g. an ignored event), the same event id cannot move the order later.
     expect(await store.recordOnce(record)).toBe(true);
     expect(await store.recordOnce(record)).toBe(false);
-    expect(await store.save(paid, { onlyOnce: record, alongside: [...alongside] })).toBe("REPLAYED");
+    expect(await store.save(paid, { onlyOnce: record, alongside })).toBe("REPLAYED");
     expect((await store.find(order.id))?.status).toBe("PAYMENT_PENDING");
     expect((await paymentRepository.findById(db.prisma, paymentId))?.status).toBe("REQUESTED");
 
     const fresh = { ...record, eventId: `evt-${randomUUID()}` };
-    expect(await store.save(paid, { onlyOnce: fresh, alongside: [...alongside] })).toBe("APPLIED");
+    expect(await store.save(paid, { onlyOnce: fresh, alongside })).toBe("APPLIED");
     expect((await paymentRepository.findById(db.prisma, paymentId))?.status).toBe("PAID");
     // The order has moved: the same transition again is a lost race, not a replay.
     expect(await store.save(paid, { onlyOnce: { ...record, eventId: `evt-${randomUUID()}` } })).toBe("LOST_RACE");

@@ -33,7 +33,7 @@ export type AlongsideWrite =
   | {
       kind: "paymentStatus";
       paymentId: string;
-      from: PaymentRowStatus[];
+      from: readonly PaymentRowStatus[];
       to: PaymentRowStatus;
       pgTransactionId?: string | null;
       refundId?: string | null;
