@@ -30,7 +30,7 @@ export const outboxRepository = {
     /** rows committed less than this long ago are left to the process that committed them */
     graceMs = 0,
   ): Promise<number> {
-    return inPgTransaction(prisma.$pool, async (client) => {
+    return inPgTransaction(prisma, async (client) => {
       const lockParams = new SqlParams();
       const lock = await runStatement<{ locked: boolean }>(
         client,
