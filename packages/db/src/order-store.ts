@@ -57,7 +57,7 @@ export function pgOrderStore(prisma: PrismaClient): OrderStore {
         .audit(result.audit)
         .events(result.events);
       addAlongside(write, alongside);
-      const written = await write.run(prisma.$pool);
+      const written = await write.run(prisma);
       if (!written.passed && written.orderWasCurrent) return "REPLAYED";
       return transitionOutcome(written);
     },
@@ -65,7 +65,7 @@ export function pgOrderStore(prisma: PrismaClient): OrderStore {
     async recordOnce(record: PaymentWebhookRecord, alongside = []): Promise<boolean> {
       const write = new OrderWrite().recordWebhookEvent(record);
       addAlongside(write, alongside);
-      return (await write.run(prisma.$pool)).passed;
+      return (await write.run(prisma)).passed;
     },
   };
 }
