@@ -63,7 +63,7 @@ const stripe =
       })
     : undefined;
 
-const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(prisma.$pool), prefix: `${env.REDIS_PREFIX}:` });
+const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(prisma), prefix: `${env.REDIS_PREFIX}:` });
 const app = buildApp({
   prisma,
   redis,

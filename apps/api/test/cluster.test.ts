@@ -35,7 +35,7 @@ function apiWith(holdSeconds: number): App {
   return buildApp({
     prisma: db!.prisma,
     redis: redis!,
-    stock: new RedisStockReservationService({ redis: redis!, ledger: pgReservationLedger(db!.prisma.$pool), prefix: `${prefix}:` }),
+    stock: new RedisStockReservationService({ redis: redis!, ledger: pgReservationLedger(db!.prisma), prefix: `${prefix}:` }),
     log: silent,
     metrics: createApiMetrics(),
     redisPrefix: `${prefix}:`,

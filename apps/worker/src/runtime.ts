@@ -202,7 +202,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     closers.push(() => stockRedis.quit().catch(() => stockRedis.disconnect()));
     stock = new RedisStockReservationService({
       redis: stockRedis,
-      ledger: pgReservationLedger(prisma.$pool),
+      ledger: pgReservationLedger(prisma),
       prefix: options.redisPrefix,
       ...(options.reservationSweepGraceMs !== undefined ? { sweepGraceMs: options.reservationSweepGraceMs } : {}),
     });

@@ -8,7 +8,7 @@ import { RedisStockReservationService } from "@order-flow/stock";
 const env = loadEnv();
 const redis = createRedisClient({ url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES, role: "stock", name: "stock-rebuild" });
 const prisma = createPrisma({ databaseUrl: env.DATABASE_URL, poolSize: 5 });
-const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(prisma.$pool), prefix: env.REDIS_PREFIX });
+const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(prisma), prefix: env.REDIS_PREFIX });
 
 try {
   const started = Date.now();

@@ -51,7 +51,7 @@ async function onHandInPg(productId: string): Promise<number> {
   return rows[0]!.on_hand;
 }
 
-const ledger = () => pgReservationLedger(h.db.prisma.$pool);
+const ledger = () => pgReservationLedger(h.db.prisma);
 
 describe("PaymentCompleted: the stock confirm rides in the ORDER_CONFIRMED statement", () => {
   it("commits the sale and ORDER_CONFIRMED (audit, outbox) as one transaction", async () => {

@@ -5,6 +5,7 @@ import { auditRepository } from "../src/audit-repository.ts";
 import { ABANDONED_AFTER_MS, idempotencyRepository, type IdempotencyClaim } from "../src/idempotency-repository.ts";
 import { orderRepository } from "../src/order-repository.ts";
 import { OrderWrite } from "../src/order-write.ts";
+import { inPgTransaction } from "../src/pg-transaction.ts";
 import { newOrder } from "./support/orders.ts";
 import { createTestDatabase, type TestDatabase } from "./support/test-database.ts";
 
@@ -123,7 +124,7 @@ describe("audit repository", () => {
   it("commits an independent entry even when the caller's transaction rolls back", async () => {
     const order = newOrder();
     await expect(
-      db.prisma.$transaction(async (tx) => {
+      inPgTransaction(db.prisma, async (tx) => {
         await auditRepository.append(tx, [audit(order.id)]);
         await auditRepository.appendIndependent(db.prisma, [{ ...audit(order.id), metadata: { note: "independent" } }]);
         throw new Error("the business step failed");

@@ -50,7 +50,7 @@ async function orderWithHold(status: OrderState["status"], products: { productId
   return { order, reservationId: row.reservationId };
 }
 
-const ledger = () => pgReservationLedger(db.prisma.$pool);
+const ledger = () => pgReservationLedger(db.prisma);
 
 describe("OrderWrite.confirmReservation (the sale's durable half in the order's statement)", () => {
   it("sells with the transition that wins: log CONFIRMED, on_hand down by each line, all in one transaction", async () => {

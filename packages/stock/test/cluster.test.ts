@@ -30,7 +30,7 @@ afterAll(async () => {
 describe.skipIf(!HAS_REDIS_SERVER)("on a 3-master Redis Cluster", () => {
   it("1,000 concurrent reservations against 100 units: exactly 100 succeed; the rest of the API works", async () => {
     const stock = new ProductionPathStock(
-      { redis: redis!, ledger: pgReservationLedger(db.prisma.$pool), prefix, sweepGraceMs: 0 },
+      { redis: redis!, ledger: pgReservationLedger(db.prisma), prefix, sweepGraceMs: 0 },
       db.prisma.$pool,
     );
     // Stores spread over the masters: each store's keys live on one of them.

@@ -67,7 +67,7 @@ export async function createHarness(
   redis.on("error", () => {});
   // An unreachable Redis is a case under test: the API must answer 503, not hang.
   await redis.connect().catch(() => {});
-  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.prisma.$pool), prefix: `${prefix}:` });
+  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.prisma), prefix: `${prefix}:` });
   const queueConnection = options.queues
     ? createProducerConnection({ url: options.apiRedisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", name: "api-queues" })
     : null;

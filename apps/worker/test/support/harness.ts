@@ -31,7 +31,7 @@ export async function createHarness(): Promise<Harness> {
   const db = await createTestDatabase();
   const prefix = `test-${randomUUID()}`;
   const redis = new Redis(REDIS_URL);
-  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.prisma.$pool), prefix });
+  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.prisma), prefix });
   const runtimes: WorkerRuntime[] = [];
   return {
     db,

@@ -37,7 +37,7 @@ export async function openHarness(): Promise<Harness> {
     prefix,
     service: (options = {}) =>
       new ProductionPathStock(
-        { redis, ledger: pgReservationLedger(db.prisma.$pool), prefix: options.prefix ?? prefix(), ...options },
+        { redis, ledger: pgReservationLedger(db.prisma), prefix: options.prefix ?? prefix(), ...options },
         db.prisma.$pool,
       ),
     reset,
