@@ -21,7 +21,7 @@ export { productRepository, type Product } from "./product-repository.ts";
 export { inPgTransaction, type PgClient } from "./pg-transaction.ts";
 export { saveTransition } from "./transition-writer.ts";
 export { OrderWrite, type NewPayment, type PaymentChange, type WebhookEventRecord } from "./order-write.ts";
-export { reservationLogReader, type ReservationLogStatus } from "./reservation-log-reader.ts";
+export { pgReservationLedger } from "./reservation-ledger.ts";
 export type { NewReservationLogRow } from "./reservation-log-row.ts";
 export { captureRepository, type NewPaymentCapture, type PaymentCapture } from "./capture-repository.ts";
 export {

@@ -16,3 +16,4 @@ export * from "./events/index.ts";
 export * from "./audit/order-audit-event-type.ts";
 export * from "./audit/audit-record.ts";
 export * from "./stock/reservation-result.ts";
+export * from "./ports/index.ts";

@@ -6,12 +6,17 @@ import { removeOrderTimeout } from "../order-timeout-job.ts";
 import { transitionOrder } from "../order-transition.ts";
 import { systemContext } from "../system-context.ts";
 
-/** Turns the hold into a sale, then ORDER_CONFIRMED (raising OrderConfirmed). */
+/**
+ * Turns the hold into a sale in Redis, then commits ORDER_CONFIRMED (raising OrderConfirmed)
+ * and the sale's durable half (log CONFIRMED, on_hand down) as one statement. A crash between
+ * the two: the retry's Redis confirm answers ALREADY_CONFIRMED and the statement runs; until
+ * then the sweep leaves the hold alone (the order is paid).
+ */
 export const handlePaymentCompleted: Handler<"PaymentCompleted"> = async (event, ctx) => {
   const order = await orderRepository.findById(ctx.prisma, event.orderId);
   if (order?.status === "PAYMENT_COMPLETED") {
     if (order.reservationId) {
-      const confirmed = await ctx.stock.confirm(order.reservationId);
+      const confirmed = await ctx.stock.confirmHold(order.reservationId);
       if (confirmed === "NOT_HELD") {
         // A cancel may have released it meanwhile; otherwise this needs a person (retries, then JOB_FAILED).
         const now = await orderRepository.findById(ctx.prisma, event.orderId);
@@ -22,11 +27,18 @@ export const handlePaymentCompleted: Handler<"PaymentCompleted"> = async (event,
         return;
       }
     }
-    // The confirm touched the stock log only, not the order row: the read above is still good.
+    // The confirm touched Redis only, not the order row: the read above is still good.
+    const reservationId = order.reservationId;
     await transitionOrder(
       ctx,
       event.orderId,
-      (o) => (o.status === "PAYMENT_COMPLETED" ? { result: Order.confirm(o, systemContext(ctx.clock())) } : null),
+      (o) =>
+        o.status === "PAYMENT_COMPLETED"
+          ? {
+              result: Order.confirm(o, systemContext(ctx.clock())),
+              ...(reservationId ? { alsoWrite: (write) => write.confirmReservation(reservationId) } : {}),
+            }
+          : null,
       undefined,
       order,
     );
