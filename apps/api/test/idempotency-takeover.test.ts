@@ -11,7 +11,6 @@ import { createHarness, type Harness } from "./support/harness.ts";
 function pausableHolds(inner: StockReservationService) {
   let next: { reached: () => void; resume: Promise<void> } | null = null;
   const port: StockReservationService = {
-    reserve: (input) => inner.reserve(input),
     async holdOnly(input) {
       const held = await inner.holdOnly(input);
       const pause = next;
@@ -22,7 +21,7 @@ function pausableHolds(inner: StockReservationService) {
       }
       return held;
     },
-    confirm: (reservationId) => inner.confirm(reservationId),
+    confirmHold: (reservationId) => inner.confirmHold(reservationId),
     release: (reservationId, reason) => inner.release(reservationId, reason),
     sweepExpired: (now, limit) => inner.sweepExpired(now, limit),
     getStock: (storeId, productId) => inner.getStock(storeId, productId),

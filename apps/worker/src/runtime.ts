@@ -1,5 +1,13 @@
 import { createLogger, type Logger } from "@order-flow/config";
-import { createPrisma, onOutboxCommit, outboxRepository, pgOrderStore, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
+import {
+  createPrisma,
+  onOutboxCommit,
+  outboxRepository,
+  pgOrderStore,
+  pgReservationLedger,
+  sandboxLedgerRepository,
+  type PrismaClient,
+} from "@order-flow/db";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
 import {
   JOB_PAYLOAD_SCHEMAS,
@@ -194,7 +202,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     closers.push(() => stockRedis.quit().catch(() => stockRedis.disconnect()));
     stock = new RedisStockReservationService({
       redis: stockRedis,
-      prisma,
+      ledger: pgReservationLedger(prisma),
       prefix: options.redisPrefix,
       ...(options.reservationSweepGraceMs !== undefined ? { sweepGraceMs: options.reservationSweepGraceMs } : {}),
     });

@@ -1,6 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { createLogger } from "@order-flow/config";
-import { auditRepository, createPrisma, onOutboxCommit, OrderWrite, pgOrderStore, productRepository, type PrismaClient } from "@order-flow/db";
+import {
+  auditRepository,
+  createPrisma,
+  onOutboxCommit,
+  OrderWrite,
+  pgOrderStore,
+  pgReservationLedger,
+  productRepository,
+  type PrismaClient,
+} from "@order-flow/db";
 import { Order, type DomainEvent, type DomainEventOf, type OrderState, type TransitionResult } from "@order-flow/domain";
 import { SandboxPaymentGateway, InMemorySandboxLedger } from "@order-flow/payments";
 import { closeQueues, createQueues, createRedisClient, type Queues } from "@order-flow/queues";
@@ -55,7 +64,7 @@ function workerOn(url: string): Worker {
   const deps: WorkerDeps = {
     prisma,
     orders: pgOrderStore(prisma),
-    stock: new RedisStockReservationService({ redis: h.redis, prisma, prefix: h.prefix }),
+    stock: new RedisStockReservationService({ redis: h.redis, ledger: pgReservationLedger(prisma), prefix: h.prefix }),
     gateway: {
       requestPayment: async (input) => {
         opened.push(input.paymentId);
@@ -108,7 +117,7 @@ function eventOf<T extends DomainEvent["type"]>(result: TransitionResult, type: 
  */
 async function paidOrder(prisma: PrismaClient, whilePending?: (requested: DomainEventOf<"PaymentRequested">) => Promise<void>) {
   const orders = pgOrderStore(prisma);
-  const stock = new RedisStockReservationService({ redis: h.redis, prisma, prefix: h.prefix });
+  const stock = new RedisStockReservationService({ redis: h.redis, ledger: pgReservationLedger(prisma), prefix: h.prefix });
   const storeId = randomUUID();
   const productId = randomUUID();
   await productRepository.upsertCatalogEntry(prisma, { id: productId, storeId, name: "Kimbap", price: 4500, now: new Date() });
@@ -117,8 +126,8 @@ async function paidOrder(prisma: PrismaClient, whilePending?: (requested: Domain
   const orderId = randomUUID();
   const userId = randomUUID();
   const now = new Date();
-  const held = await stock.reserve({ orderId, storeId, items: [{ productId, quantity: 2 }], holdSeconds: 600, now });
-  if (!held.ok) throw new Error(`reserve failed: ${held.reason}`);
+  const { result: held, logRow } = await stock.holdOnly({ orderId, storeId, items: [{ productId, quantity: 2 }], holdSeconds: 600, now });
+  if (!held.ok || !logRow) throw new Error(`reserve failed: ${held.ok ? "no log row" : held.reason}`);
   const created = Order.create(
     {
       id: orderId,
@@ -131,7 +140,8 @@ async function paidOrder(prisma: PrismaClient, whilePending?: (requested: Domain
     { actor: { role: "customer", userId, storeId: null }, now, newId: randomUUID },
   );
   const reserved = Order.reserveStock(created.order, ctx(), { reservationId: held.reservationId, expiresAt: held.expiresAt });
-  await new OrderWrite().insertOrder(created.order).run(prisma.$pool);
+  // As the API writes a new order: the hold's log row in the order's statement.
+  await new OrderWrite().insertOrder(created.order).insertReservationLog(logRow).run(prisma);
   const save = async (result: TransitionResult, alongside: Parameters<typeof orders.save>[1] = {}) => {
     // The events go to the test, not to the outbox: no relay may hand them to a handler first.
     expect(await orders.save({ ...result, events: [] }, alongside)).toBe("APPLIED");

@@ -15,6 +15,7 @@ export { paymentRepository, type Payment, type PaymentStatus } from "./payment-r
 export { productRepository, type Product } from "./product-repository.ts";
 export { inPgTransaction, type PgClient } from "./pg-transaction.ts";
 export { OrderWrite } from "./order-write.ts";
+export { pgReservationLedger } from "./reservation-ledger.ts";
 export type { NewReservationLogRow } from "./reservation-log-row.ts";
 export { captureRepository } from "./capture-repository.ts";
 export { sandboxLedgerRepository } from "./sandbox-ledger-repository.ts";

@@ -32,6 +32,9 @@ function addAlongside(write: OrderWrite, parts: readonly AlongsideWrite[]): void
           capturedAt: part.capturedAt,
         });
         break;
+      case "confirmReservation":
+        write.confirmReservation(part.reservationId);
+        break;
       case "audit":
         write.audit(part.records);
         break;

@@ -6,6 +6,7 @@ import { outboxSinkOf } from "./outbox-sink.ts";
 import type { NewPaymentCapture } from "./capture-repository.ts";
 import type { IdempotencyCompletion } from "./idempotency-repository.ts";
 import type { PaymentStatus } from "./payment-repository.ts";
+import { confirmReservationCtes } from "./reservation-confirm.ts";
 import type { NewReservationLogRow } from "./reservation-log-row.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
 
@@ -219,6 +220,17 @@ export class OrderWrite {
          ${p.add(row.createdAt, "timestamptz")}
        ${this.#where()}`,
     );
+    return this;
+  }
+
+  /**
+   * The durable half of a sale (its Redis half ran first): the log row RESERVED -> CONFIRMED
+   * and on_hand lowered by its products, behind the gate, so the sale lands with the order
+   * change that records it or not at all. A row no longer RESERVED (already sold, or released
+   * by a cancel that won) changes nothing.
+   */
+  confirmReservation(reservationId: string): this {
+    this.#ctes.push(...confirmReservationCtes(this.#p, reservationId, this.#gate));
     return this;
   }
 

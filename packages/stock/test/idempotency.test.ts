@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stockCommands } from "../src/commands.ts";
 import { storeKeys } from "../src/keys.ts";
-import type { RedisStockReservationService } from "../src/redis-stock-reservation-service.ts";
+import type { ProductionPathStock } from "./support/production-path.ts";
 import { openHarness, type Harness } from "./support/harness.ts";
 import { onHandInPg, seedProducts } from "./support/fixtures.ts";
 
@@ -29,7 +29,7 @@ async function setup(onHand = 10) {
   return { storeId, productId: productId!, prefix, stock, hold, status };
 }
 
-async function levels(stock: RedisStockReservationService, storeId: string, productId: string) {
+async function levels(stock: ProductionPathStock, storeId: string, productId: string) {
   return { redis: await stock.getStock(storeId, productId), pgOnHand: await onHandInPg(h.db.prisma, productId) };
 }
 

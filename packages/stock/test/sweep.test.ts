@@ -62,6 +62,25 @@ describe("sweepExpired", () => {
     expect([statuses.get(paid), statuses.get(pending), statuses.get(sold)]).toEqual(["CONFIRMED", "EXPIRED", "CONFIRMED"]);
   });
 
+  it("never releases a paid order's hold sold in Redis whose order statement has not run yet", async () => {
+    const { stock, hold, deadline, storeId, productId } = await setup();
+    const paidOrder = randomUUID();
+    await insertOrder(h.db.prisma, paidOrder, storeId, "PAYMENT_COMPLETED");
+    const id = await hold(paidOrder, 3);
+    // The PaymentCompleted job got as far as the Redis confirm (its statement is still to come).
+    expect(await stock.confirmHold(id)).toBe("CONFIRMED");
+    for (const late of [GRACE + 1, 10 * GRACE, 1000 * GRACE]) {
+      expect((await stock.sweepExpired(new Date(deadline + late), 100)).released).toEqual([]);
+    }
+    expect((await logStatuses(h.db.prisma)).get(id)).toBe("RESERVED");
+    expect(await onHandInPg(h.db.prisma, productId)).toBe(100);
+    expect(await stock.getStock(storeId, productId)).toEqual({ onHand: 97, available: 97, reserved: 0 });
+    // The retry: Redis says ALREADY_CONFIRMED, the statement sells it once.
+    expect(await stock.confirm(id)).toBe("ALREADY_CONFIRMED");
+    expect((await logStatuses(h.db.prisma)).get(id)).toBe("CONFIRMED");
+    expect(await onHandInPg(h.db.prisma, productId)).toBe(97);
+  });
+
   it("several sweepers at once release each reservation exactly once", async () => {
     const { stock, hold, deadline, prefix, storeId, productId } = await setup();
     const ids = await Promise.all(Array.from({ length: 60 }, () => hold()));

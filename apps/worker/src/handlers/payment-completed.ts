@@ -6,15 +6,18 @@ import { transitionOrder } from "../order-transition.ts";
 import { systemContext } from "../system-context.ts";
 
 /**
- * Turns the hold into a sale, then ORDER_CONFIRMED (raising OrderConfirmed). Decided on the
- * order as the event left it (an older event without it: on a read); the write is conditional
- * on that version, so an order that moved since is read again and judged again.
+ * Turns the hold into a sale in Redis, then commits ORDER_CONFIRMED (raising OrderConfirmed)
+ * and the sale's durable half (log CONFIRMED, on_hand down) as one statement. A crash between
+ * the two: the retry's Redis confirm answers ALREADY_CONFIRMED and the statement runs; until
+ * then the sweep leaves the hold alone (the order is paid). Decided on the order as the event
+ * left it (an older event without it: on a read); the write is conditional on that version, so
+ * an order that moved since is read again and judged again.
  */
 export const handlePaymentCompleted: Handler<"PaymentCompleted"> = async (event, ctx) => {
   const order = event.orderState ? fromOrderSnapshot(event.orderState) : await ctx.orders.find(event.orderId);
   if (order && Order.can(order, SYSTEM_ACTOR, "confirm")) {
     if (order.reservationId) {
-      const confirmed = await ctx.stock.confirm(order.reservationId);
+      const confirmed = await ctx.stock.confirmHold(order.reservationId);
       if (confirmed === "NOT_HELD") {
         // A cancel may have released it meanwhile; otherwise this needs a person (retries, then JOB_FAILED).
         const now = await ctx.orders.find(event.orderId);
@@ -25,9 +28,11 @@ export const handlePaymentCompleted: Handler<"PaymentCompleted"> = async (event,
         return;
       }
     }
-    // The confirm touched the stock log only, not the order row: the version decided on still holds.
+    // The confirm touched Redis only, not the order row: the version decided on still holds.
+    const reservationId = order.reservationId;
     const done = await transitionOrder(ctx, event.orderId, (o) => Order.decide(o, "confirm", systemContext(ctx.clock())), {
       known: order,
+      ...(reservationId ? { alongside: () => ({ alongside: [{ kind: "confirmReservation", reservationId }] }) } : {}),
     });
     if (done.kind === "SKIPPED") {
       await ctx.job.note(

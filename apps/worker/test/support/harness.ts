@@ -4,6 +4,7 @@ import {
   auditRepository,
   orderRepository,
   pgOrderStore,
+  pgReservationLedger,
   productRepository,
   OrderWrite,
   type PrismaClient,
@@ -38,7 +39,7 @@ export async function createHarness(): Promise<Harness> {
   const db = await createTestDatabase();
   const prefix = `test-${randomUUID()}`;
   const redis = new Redis(REDIS_URL);
-  const stock = new RedisStockReservationService({ redis, prisma: db.prisma, prefix });
+  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.prisma), prefix });
   const runtimes: WorkerRuntime[] = [];
   return {
     db,
@@ -108,14 +109,14 @@ export async function placeOrder(
   const userId = randomUUID();
   const holdSeconds = options.holdSeconds ?? 600;
   const now = new Date();
-  const held = await h.stock.reserve({
+  const { result: held, logRow } = await h.stock.holdOnly({
     orderId,
     storeId,
     items: [{ productId, quantity: options.quantity ?? 2 }],
     holdSeconds,
     now,
   });
-  if (!held.ok) throw new Error(`reserve failed: ${held.reason}`);
+  if (!held.ok || !logRow) throw new Error(`reserve failed: ${held.ok ? "no log row" : held.reason}`);
   const customer: Actor = { role: "customer", userId, storeId: null };
   const created = Order.create(
     {
@@ -129,7 +130,13 @@ export async function placeOrder(
     { actor: customer, now, newId: randomUUID },
   );
   const reserved = Order.reserveStock(created.order, ctx(), { reservationId: held.reservationId, expiresAt: held.expiresAt });
-  await new OrderWrite().insertOrder(created.order).audit(created.audit).events(created.events).run(h.db.prisma.$pool);
+  // As the API writes a new order: the hold's log row in the order's statement.
+  await new OrderWrite()
+    .insertOrder(created.order)
+    .insertReservationLog(logRow)
+    .audit(created.audit)
+    .events(created.events)
+    .run(h.db.prisma.$pool);
   const outcome = await pgOrderStore(h.db.prisma).save(reserved);
   if (outcome !== "APPLIED") throw new Error(outcome);
   return { order: reserved.order, storeId, productId };

@@ -51,6 +51,8 @@ export type AlongsideWrite =
       webhookEventId: string;
       capturedAt: Date;
     }
+  /** the sale's durable half: the reservation's log row CONFIRMED and on_hand down, once */
+  | { kind: "confirmReservation"; reservationId: string }
   /** audit entries besides the transition's own */
   | { kind: "audit"; records: AuditRecord[] }
   /** jobs besides the transition's events, through the outbox */
