@@ -2,9 +2,10 @@ export { createPrisma, type PrismaClient, type Db, type Prisma } from "./client.
 export { auditRepository, type AuditEntryView } from "./audit-repository.ts";
 export {
   ABANDONED_AFTER_MS,
+  IDEMPOTENCY_TTL_MS,
   idempotencyRepository,
-  type IdempotencyClaim,
   type IdempotencyCompletion,
+  type StoredIdempotentResponse,
 } from "./idempotency-repository.ts";
 export { encodeCursor, decodeCursor, type OrderCursor } from "./order-cursor.ts";
 export {
