@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StockReservationService } from "@order-flow/stock";
-import { idempotencyClaims } from "../src/middleware/idempotency-claims.ts";
+import { idempotencyClaimKey, idempotencyClaims } from "../src/middleware/idempotency-claims.ts";
 import { idempotencyRequestHash } from "../src/middleware/idempotency.ts";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -175,5 +175,57 @@ describe("a first request that died after claiming its Idempotency-Key", () => {
     expect(again.body.id).toBe(retry.body.id);
     expect(await ordersOf(h, h.customerId)).toEqual([retry.body.id]);
     expect((await h.stockOf(productId)).reserved).toBe(1);
+  });
+});
+
+describe("a claim that Redis lost while its request ran (a restart, a flush)", () => {
+  it("still makes one order: the twin that ran meanwhile stores its answer, the first gives its stock back and answers the same", async () => {
+    const { h, stock } = await slowStockApi();
+    const productId = await h.product({ onHand: 10 });
+    const body = { storeId: h.storeId, items: [{ productId, quantity: 2 }] };
+    const key = `lost-${randomUUID()}`;
+    const headers = { "Idempotency-Key": key };
+
+    const paused = stock.pauseNextHold();
+    const slow = h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
+    await paused.reached;
+    await h.redis.del(idempotencyClaimKey(`${h.prefix}:`, h.customerId, key));
+    const twin = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
+    expect(twin.status).toBe(201);
+
+    paused.resume();
+    const first = await slow;
+    expect(first.status).toBe(201);
+    expect(first.body.id).toBe(twin.body.id);
+    expect(first.headers.get("idempotent-replayed")).toBe("true");
+    expect(await ordersOf(h, h.customerId)).toEqual([twin.body.id]);
+    expect(await h.stockOf(productId)).toEqual({ onHand: 10, available: 8, reserved: 2 });
+  });
+
+  it("makes one order for a burst of twins while the claim keeps disappearing", async () => {
+    const h = await createHarness();
+    harnesses.push(h);
+    const productId = await h.product({ onHand: 50 });
+    const body = { storeId: h.storeId, items: [{ productId, quantity: 1 }] };
+    const key = `flushed-${randomUUID()}`;
+    const headers = { "Idempotency-Key": key };
+    let flushing = true;
+    const flusher = (async () => {
+      while (flushing) {
+        await h.redis.del(idempotencyClaimKey(`${h.prefix}:`, h.customerId, key));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => h.call("POST", "/orders", { token: h.tokens.customer, body, headers })),
+    );
+    flushing = false;
+    await flusher;
+    for (const r of results) expect([201, 409]).toContain(r.status);
+    for (const r of results.filter((r) => r.status === 409)) expect(r.body.code).toBe("IDEMPOTENCY_KEY_IN_USE");
+    const orders = await ordersOf(h, h.customerId);
+    expect(orders).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === 201)) expect(r.body.id).toBe(orders[0]);
+    expect(await h.stockOf(productId)).toEqual({ onHand: 50, available: 49, reserved: 1 });
   });
 });
