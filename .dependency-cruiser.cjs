@@ -49,6 +49,13 @@ module.exports = {
       to: { path: "^apps/", pathNot: ["^apps/api/", "^apps/worker/src/"] },
     },
     {
+      name: "no-circular",
+      comment: "A cycle between modules makes the load order matter and the layers meaningless.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    {
       name: "not-to-unresolvable",
       comment: "An import the checker cannot resolve could hide a crossed boundary.",
       severity: "error",

@@ -1,6 +1,6 @@
 import type { Actor } from "@order-flow/domain";
 import type { Logger } from "@order-flow/config";
-import type { IdempotencyGate } from "./middleware/idempotency.ts";
+import type { IdempotencyGate } from "./middleware/idempotency-gate.ts";
 
 export type AppEnv = {
   Variables: {

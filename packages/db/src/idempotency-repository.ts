@@ -1,6 +1,4 @@
-import type pg from "pg";
-import type { PrismaClient } from "./client.ts";
-import { runStatement, SqlParams } from "./sql-statement.ts";
+import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 /**
  * The response to one Idempotency-Key, stored by the statement that does the request's work
@@ -55,10 +53,10 @@ export function storeAnswerSql(p: SqlParams, c: IdempotencyCompletion, onlyIf = 
 
 export const idempotencyRepository = {
   /** The live answer stored for (userId, key), or null: none yet (or only a claim of the previous version). */
-  async find(pool: pg.Pool, userId: string, key: string, now: Date): Promise<StoredIdempotentResponse | null> {
+  async find(db: SqlTarget, userId: string, key: string, now: Date): Promise<StoredIdempotentResponse | null> {
     const p = new SqlParams();
     const [row] = await runStatement<{ requestHash: string; status: number; body: unknown }>(
-      pool,
+      db,
       `SELECT request_hash AS "requestHash", response_status AS status, response_body AS body
        FROM p_idempotency_key
        WHERE user_id = ${p.add(userId, "uuid")} AND key = ${p.add(key, "text")}
@@ -72,20 +70,13 @@ export const idempotencyRepository = {
    * Stores an answer on its own, for a request whose work had no statement to carry it.
    * False: an answer was already stored for the key (a twin's), and this one was not.
    */
-  async record(pool: pg.Pool, completion: IdempotencyCompletion): Promise<boolean> {
+  async record(db: SqlTarget, completion: IdempotencyCompletion): Promise<boolean> {
     const p = new SqlParams();
-    const rows = await runStatement(pool, storeAnswerSql(p, completion), p);
-    return rows.length === 1;
+    return (await runCount(db, storeAnswerSql(p, completion), p)) === 1;
   },
 
-  async purgeExpired(db: PrismaClient, now: Date): Promise<number> {
+  async purgeExpired(db: SqlTarget, now: Date): Promise<number> {
     const p = new SqlParams();
-    const [row] = await runStatement<{ purged: number }>(
-      db.$pool,
-      `WITH gone AS (DELETE FROM p_idempotency_key WHERE expires_at <= ${p.add(now, "timestamptz")} RETURNING 1)
-       SELECT count(*)::int AS purged FROM gone`,
-      p,
-    );
-    return row?.purged ?? 0;
+    return runCount(db, `DELETE FROM p_idempotency_key WHERE expires_at <= ${p.add(now, "timestamptz")}`, p);
   },
 };

@@ -1,5 +1,6 @@
 export { createPrisma, type PrismaClient, type Db, type Prisma } from "./client.ts";
 export { auditRepository, type AuditEntryView } from "./audit-repository.ts";
+export { pingDatabase } from "./database-ping.ts";
 export {
   ABANDONED_AFTER_MS,
   IDEMPOTENCY_TTL_MS,

@@ -1,6 +1,7 @@
 import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
 import { captureTraceContext } from "@order-flow/telemetry";
 import type pg from "pg";
+import type { PrismaClient } from "./client.ts";
 import { outboxSinkOf } from "./outbox-sink.ts";
 import type { NewPaymentCapture } from "./capture-repository.ts";
 import { storeAnswerSql, type IdempotencyCompletion } from "./idempotency-repository.ts";
@@ -225,7 +226,9 @@ export class OrderWrite {
     return this;
   }
 
-  async run(pool: pg.Pool): Promise<OrderWriteResult> {
+  /** Runs the write as one statement on the pool (given the Prisma client, the pool under it). */
+  async run(on: pg.Pool | PrismaClient): Promise<OrderWriteResult> {
+    const pool = "$pool" in on ? on.$pool : on;
     const p = this.#p;
     if (this.#audit.length > 0) {
       this.#cte(

@@ -15,5 +15,5 @@ export async function saveTransition(
 ): Promise<TransitionOutcome> {
   const write = new OrderWrite().transition(result.previous, result.order).audit(result.audit).events(result.events);
   also?.(write);
-  return transitionOutcome(await write.run(prisma.$pool));
+  return transitionOutcome(await write.run(prisma));
 }

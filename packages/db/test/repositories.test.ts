@@ -5,6 +5,7 @@ import { auditRepository } from "../src/audit-repository.ts";
 import { ABANDONED_AFTER_MS, IDEMPOTENCY_TTL_MS, idempotencyRepository } from "../src/idempotency-repository.ts";
 import { orderRepository } from "../src/order-repository.ts";
 import { OrderWrite } from "../src/order-write.ts";
+import { inPgTransaction } from "../src/pg-transaction.ts";
 import { newOrder } from "./support/orders.ts";
 import { createTestDatabase, type TestDatabase } from "./support/test-database.ts";
 
@@ -123,7 +124,7 @@ describe("audit repository", () => {
   it("commits an independent entry even when the caller's transaction rolls back", async () => {
     const order = newOrder();
     await expect(
-      db.prisma.$transaction(async (tx) => {
+      inPgTransaction(db.prisma, async (tx) => {
         await auditRepository.append(tx, [audit(order.id)]);
         await auditRepository.appendIndependent(db.prisma, [{ ...audit(order.id), metadata: { note: "independent" } }]);
         throw new Error("the business step failed");
@@ -169,13 +170,13 @@ describe("idempotency keys", () => {
     expect(await orderRepository.findById(db.prisma, twin.order.id)).toBeNull();
     expect(await auditRepository.listByOrder(db.prisma, twin.order.id)).toEqual([]);
     expect(await ordersOf(userId)).toEqual([first.order.id]);
-    expect(await idempotencyRepository.find(db.prisma.$pool, userId, "k1", new Date())).toEqual({
+    expect(await idempotencyRepository.find(db.prisma, userId, "k1", new Date())).toEqual({
       requestHash: "h",
       status: 201,
       body: first.body,
     });
     // Keys are per user.
-    expect(await idempotencyRepository.find(db.prisma.$pool, randomUUID(), "k1", new Date())).toBeNull();
+    expect(await idempotencyRepository.find(db.prisma, randomUUID(), "k1", new Date())).toBeNull();
   });
 
   it("makes one order per key however many statements race for it", async () => {
@@ -190,7 +191,7 @@ describe("idempotency keys", () => {
     const orders = await ordersOf(userId);
     expect(orders).toHaveLength(keys.length);
     for (const key of keys) {
-      const stored = await idempotencyRepository.find(db.prisma.$pool, userId, key, new Date());
+      const stored = await idempotencyRepository.find(db.prisma, userId, key, new Date());
       expect(orders).toContain((stored?.body as { id: string }).id);
     }
   });
@@ -199,10 +200,10 @@ describe("idempotency keys", () => {
     const userId = randomUUID();
     const t0 = new Date(Date.now() - IDEMPOTENCY_TTL_MS - 1_000);
     expect((await orderAnswering(userId, "old", { at: t0 }).run()).passed).toBe(true);
-    expect(await idempotencyRepository.find(db.prisma.$pool, userId, "old", new Date())).toBeNull();
+    expect(await idempotencyRepository.find(db.prisma, userId, "old", new Date())).toBeNull();
     const fresh = orderAnswering(userId, "old", { hash: "other" });
     expect((await fresh.run()).passed).toBe(true);
-    expect((await idempotencyRepository.find(db.prisma.$pool, userId, "old", new Date()))?.requestHash).toBe("other");
+    expect((await idempotencyRepository.find(db.prisma, userId, "old", new Date()))?.requestHash).toBe("other");
 
     // A claim row of the previous version (no answer), young and then abandoned.
     const claimed = async (key: string, at: Date) =>
@@ -220,11 +221,11 @@ describe("idempotency keys", () => {
   it("records an answer on its own once, and purges expired ones", async () => {
     const userId = randomUUID();
     const answer = { userId, key: "own", owner: randomUUID(), requestHash: "h", at: new Date(), status: 202, body: { ok: true } };
-    expect(await idempotencyRepository.record(db.prisma.$pool, answer)).toBe(true);
-    expect(await idempotencyRepository.record(db.prisma.$pool, { ...answer, body: { ok: false } })).toBe(false);
-    expect((await idempotencyRepository.find(db.prisma.$pool, userId, "own", new Date()))?.body).toEqual({ ok: true });
+    expect(await idempotencyRepository.record(db.prisma, answer)).toBe(true);
+    expect(await idempotencyRepository.record(db.prisma, { ...answer, body: { ok: false } })).toBe(false);
+    expect((await idempotencyRepository.find(db.prisma, userId, "own", new Date()))?.body).toEqual({ ok: true });
     const later = new Date(Date.now() + IDEMPOTENCY_TTL_MS + 1_000);
     expect(await idempotencyRepository.purgeExpired(db.prisma, later)).toBeGreaterThanOrEqual(1);
-    expect(await idempotencyRepository.find(db.prisma.$pool, userId, "own", new Date())).toBeNull();
+    expect(await idempotencyRepository.find(db.prisma, userId, "own", new Date())).toBeNull();
   });
 });

@@ -6,39 +6,12 @@ import { ABANDONED_AFTER_MS, idempotencyRepository, type PrismaClient, type Stor
 import type { AppEnv } from "../context.ts";
 import { ApiProblem, problemResponse } from "../problem.ts";
 import { idempotencyClaims } from "./idempotency-claims.ts";
+import type { HeldIdempotencyKey, IdempotencyGate } from "./idempotency-gate.ts";
 
 /** How long a twin request waits for the first one with its Idempotency-Key. */
 const WAIT_MS = 5_000;
 const POLL_MS = 50;
 const MAX_KEY_LENGTH = 255;
-
-/**
- * This request's claim on its Idempotency-Key. The route stores its answer with the work it
- * answers for, in one statement (OrderWrite.completeIdempotencyClaim gets these fields).
- */
-export type HeldIdempotencyKey = { userId: string; key: string; owner: string; requestHash: string; at: Date };
-
-export type IdempotencyStart =
-  /** no Idempotency-Key: nothing to do */
-  | { kind: "NONE" }
-  /** the key is this request's: run, and store the answer */
-  | { kind: "CLAIMED"; claim: HeldIdempotencyKey }
-  /** the key was answered already: send this */
-  | { kind: "REPLAY"; response: Response };
-
-/** What the idempotency middleware hands the route (c.get("idempotency")). */
-export type IdempotencyGate = {
-  /**
-   * Claims the key, waiting (bounded) for a twin still running; 422 IDEMPOTENCY_KEY_REUSED or
-   * 409 IDEMPOTENCY_KEY_IN_USE. The route calls it once its own checks passed (API.md's order:
-   * shape, 404, role, then the key, then the catalog).
-   */
-  start(): Promise<IdempotencyStart>;
-  /** The route's statement stored the answer (or found one stored): nothing is left to do. */
-  stored(): void;
-  /** The route's statement found the key answered by a twin: that answer, for this request too. */
-  replayStored(): Promise<Response>;
-};
 
 /**
  * The Idempotency-Key protocol (API.md, POST /orders) for a POST that opts in. The claim of
@@ -57,7 +30,7 @@ export function idempotency(deps: {
 }) {
   const now = deps.now ?? (() => new Date());
   const claims = idempotencyClaims({ redis: deps.redis, prefix: deps.prefix, abandonedAfterMs: deps.abandonedAfterMs ?? ABANDONED_AFTER_MS });
-  const pool = deps.prisma.$pool;
+  const db = deps.prisma;
 
   /** The stored answer, or 422 when it answered another request. */
   const replay = (c: Context<AppEnv>, stored: StoredIdempotentResponse, requestHash: string) => {
@@ -77,7 +50,7 @@ export function idempotency(deps: {
    * order), so the stored answer, or 422 IDEMPOTENCY_KEY_REUSED, replaces the refusal.
    */
   const answerStoredFirst = async (c: Context<AppEnv>, held: HeldIdempotencyKey) => {
-    const stored = await idempotencyRepository.find(pool, held.userId, held.key, now()).catch(() => null);
+    const stored = await idempotencyRepository.find(db, held.userId, held.key, now()).catch(() => null);
     if (!stored) return;
     try {
       c.res = replay(c, stored, held.requestHash);
@@ -103,7 +76,7 @@ export function idempotency(deps: {
           const holder = await claims.take(userId, key, owner, requestHash);
           if (holder === null) break;
           // Someone claimed the key lately: it is answered, or running.
-          const stored = await idempotencyRepository.find(pool, userId, key, now());
+          const stored = await idempotencyRepository.find(db, userId, key, now());
           if (stored) {
             settled = true;
             return { kind: "REPLAY", response: replay(c, stored, requestHash) };
@@ -124,7 +97,7 @@ export function idempotency(deps: {
       },
       async replayStored() {
         settled = true;
-        const stored = held && (await idempotencyRepository.find(pool, held.userId, held.key, now()));
+        const stored = held && (await idempotencyRepository.find(db, held.userId, held.key, now()));
         if (!stored) throw new ApiProblem("IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still running");
         return replay(c, stored, held!.requestHash);
       },
@@ -146,7 +119,7 @@ export function idempotency(deps: {
     }
     // A route with no statement of its own to store its answer in: stored after the fact.
     const body: unknown = await c.res.clone().json().catch(() => null);
-    await idempotencyRepository.record(pool, { ...held, status, body }).catch((err: unknown) => {
+    await idempotencyRepository.record(db, { ...held, status, body }).catch((err: unknown) => {
       c.get("log").warn({ err: String(err) }, "idempotent answer not stored; a retry with the key runs again");
     });
   });

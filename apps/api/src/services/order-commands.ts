@@ -310,7 +310,7 @@ export function orderCommands(deps: OrderCommandDeps) {
         if (completion) write.completeIdempotencyClaim(completion(draft));
         write.insertOrder(draft.order).audit(draft.audit).events(draft.events);
         if (logRow) write.insertReservationLog(logRow);
-        const { passed } = await write.run(deps.prisma.$pool);
+        const { passed } = await write.run(deps.prisma);
         return passed ? draft : null;
       } catch (err) {
         const e = err as { code?: string; constraint?: string };

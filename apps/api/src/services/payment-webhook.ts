@@ -74,7 +74,6 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
 
   async function attempt(body: WebhookBody, raw: unknown): Promise<WebhookOutcome> {
     const now = clock();
-    const pool = deps.prisma.$pool;
     const { payment, order, captureKnown: knownCapture } = await readWebhookSubject(deps.prisma, {
       paymentId: UUID.test(body.paymentId) ? body.paymentId : null,
       orderId: UUID.test(body.orderId) ? body.orderId : null,
@@ -95,7 +94,7 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
     const recordOnce = async (outcome: WebhookOutcome, also?: (write: OrderWrite) => void) => {
       const write = new OrderWrite().recordWebhookEvent(record(outcome));
       also?.(write);
-      return (await write.run(pool)).passed ? outcome : "DUPLICATE";
+      return (await write.run(deps.prisma)).passed ? outcome : "DUPLICATE";
     };
     /**
      * The event's record, the order's transition and `also`, all or nothing. Not applied
@@ -108,7 +107,7 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
         .audit(result.audit)
         .events(result.events);
       also(write);
-      const { passed, orderWasCurrent } = await write.run(pool);
+      const { passed, orderWasCurrent } = await write.run(deps.prisma);
       if (passed) {
         deps.metrics?.recordTransition(result.previous.status, result.order.status);
         return outcome;
