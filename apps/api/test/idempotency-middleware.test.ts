@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { pino } from "pino";
+import type { AppEnv } from "../src/context.ts";
 import { idempotencyClaims } from "../src/middleware/idempotency-claims.ts";
-import { idempotencyRequestHash } from "../src/middleware/idempotency.ts";
+import { idempotency, idempotencyRequestHash } from "../src/middleware/idempotency.ts";
+import { ApiProblem, problemResponse, toProblem } from "../src/problem.ts";
 import { createHarness, token, type Harness } from "./support/harness.ts";
 
 const harnesses: Harness[] = [];
@@ -130,5 +134,57 @@ describe("API.md's order of checks around the Idempotency-Key", () => {
     expect([unknown.status, unknown.body.code]).toEqual([422, "UNKNOWN_PRODUCT"]);
     const retried = await h.call("POST", "/orders", { token: h.tokens.customer, body: unknownBody, headers: { "Idempotency-Key": fresh } });
     expect([retried.status, retried.body.code, retried.headers.get("idempotent-replayed")]).toEqual([422, "UNKNOWN_PRODUCT", null]);
+  });
+});
+
+describe("a POST that opts in without a statement of its own", () => {
+  /** A route that counts its runs and answers 202, or fails while `failing` says so. */
+  async function countingApi() {
+    const h = await api();
+    const runs = { count: 0, failing: false };
+    const app = new OpenAPIHono<AppEnv>();
+    app.use("*", async (c, next) => {
+      c.set("actor", { role: "customer", userId: h.customerId, storeId: null });
+      c.set("log", pino({ level: "silent" }));
+      await next();
+    });
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: "/things",
+        middleware: [idempotency({ redis: h.redis, prefix: `${h.prefix}:`, prisma: h.prisma })] as const,
+        request: { body: { required: true, content: { "application/json": { schema: z.object({ n: z.number() }) } } } },
+        responses: { 202: { description: "done" } },
+      }),
+      async (c) => {
+        const started = await c.get("idempotency").start();
+        if (started.kind === "REPLAY") return started.response as never;
+        runs.count++;
+        if (runs.failing) throw new ApiProblem("SERVICE_UNAVAILABLE", "down for a moment");
+        return c.json({ run: runs.count, n: c.req.valid("json").n }, 202) as never;
+      },
+    );
+    app.onError((err, c) => problemResponse(c, toProblem(err)));
+    const post = async (key: string, n: number) => {
+      const res = await app.request("/things", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+        body: JSON.stringify({ n }),
+      });
+      return { status: res.status, replayed: res.headers.get("idempotent-replayed"), body: (await res.json()) as Record<string, unknown> };
+    };
+    return { runs, post };
+  }
+
+  it("stores the answer after the route, replays it, and stores nothing for a failure", async () => {
+    const { runs, post } = await countingApi();
+    const key = `thing-${randomUUID()}`;
+    runs.failing = true;
+    expect((await post(key, 1)).status).toBe(503);
+    runs.failing = false;
+    expect(await post(key, 1)).toEqual({ status: 202, replayed: null, body: { run: 2, n: 1 } });
+    expect(await post(key, 1)).toEqual({ status: 202, replayed: "true", body: { run: 2, n: 1 } });
+    expect((await post(key, 2)).body.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(runs.count).toBe(2);
   });
 });
