@@ -97,9 +97,11 @@ export function idempotency(deps: {
       },
       async replayStored() {
         settled = true;
-        const stored = held && (await idempotencyRepository.find(db, held.userId, held.key, now()));
+        if (!held) throw new Error("no Idempotency-Key was claimed for this request");
+        const stored = await idempotencyRepository.find(db, held.userId, held.key, now());
+        // Only a claim row of the previous version, still running, has no answer yet.
         if (!stored) throw new ApiProblem("IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still running");
-        return replay(c, stored, held!.requestHash);
+        return replay(c, stored, held.requestHash);
       },
     };
     if (key !== undefined && (key.length < 1 || key.length > MAX_KEY_LENGTH)) {
