@@ -3,9 +3,10 @@ export { auditRepository, type AuditEntryView } from "./audit-repository.ts";
 export { pingDatabase } from "./database-ping.ts";
 export {
   ABANDONED_AFTER_MS,
+  IDEMPOTENCY_TTL_MS,
   idempotencyRepository,
-  type IdempotencyClaim,
   type IdempotencyCompletion,
+  type StoredIdempotentResponse,
 } from "./idempotency-repository.ts";
 export { encodeCursor, decodeCursor, type OrderCursor } from "./order-cursor.ts";
 export {
