@@ -72,6 +72,32 @@ describe("a retry after the key's claim ran out in Redis", () => {
     expect(await h.stockOf(productId)).toEqual({ onHand: 1, available: 0, reserved: 1 });
   });
 
+  it("replays an answer the previous release stored under the body-only hash, and refuses another body", async () => {
+    const h = await api({ idempotencyAbandonedAfterMs: 200 });
+    const productId = await h.product({ onHand: 5 });
+    const body = { storeId: h.storeId, items: [{ productId, quantity: 1 }] };
+    const headers = { "Idempotency-Key": `deploy-${randomUUID()}` };
+    const first = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
+    expect(first.status).toBe(201);
+    // As the release before stored it: sha256 of the validated body alone.
+    const { createHash } = await import("node:crypto");
+    const bodyOnly = createHash("sha256").update(JSON.stringify(body)).digest("hex");
+    await h.prisma.$pool.query("UPDATE p_idempotency_key SET request_hash = $1 WHERE key = $2", [bodyOnly, headers["Idempotency-Key"]]);
+    await new Promise((r) => setTimeout(r, 400));
+
+    const again = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    const other = await h.call("POST", "/orders", {
+      token: h.tokens.customer,
+      body: { ...body, items: [{ productId, quantity: 2 }] },
+      headers,
+    });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(await ordersOf(h, h.customerId)).toEqual([first.body.id]);
+  });
+
   it("answers 422 IDEMPOTENCY_KEY_REUSED to another request, before its catalog check", async () => {
     const h = await api({ idempotencyAbandonedAfterMs: 200 });
     const productId = await h.product({ onHand: 5 });
