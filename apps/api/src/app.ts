@@ -18,6 +18,7 @@ import type { ApiMetrics } from "./metrics.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
 import { authFailures } from "./middleware/auth-failures.ts";
 import { bearerAuth } from "./middleware/auth.ts";
+import { idempotency } from "./middleware/idempotency.ts";
 import { metricsToken } from "./middleware/metrics-token.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { rejectNul } from "./middleware/reject-nul.ts";
@@ -69,7 +70,7 @@ export type AppDeps = {
   /** METRICS_TOKEN: /metrics wants it as a bearer token when set */
   metricsToken?: string | undefined;
   now?: () => Date;
-  /** an Idempotency-Key claim with no response after this long is taken over by a twin (default 30 s) */
+  /** an Idempotency-Key claim with no answer after this long is given up, and a retry runs (default 30 s) */
   idempotencyAbandonedAfterMs?: number;
   /** draws order numbers (default: random); tests force a clash with it */
   newOrderNumber?: (now: Date) => string;
@@ -167,8 +168,13 @@ export function buildApp(deps: AppDeps) {
     orderRoutes({
       prisma: deps.prisma,
       commands,
-      ...(deps.now ? { now: deps.now } : {}),
-      ...(deps.idempotencyAbandonedAfterMs !== undefined ? { idempotencyAbandonedAfterMs: deps.idempotencyAbandonedAfterMs } : {}),
+      idempotency: idempotency({
+        redis: deps.redis,
+        prefix: deps.redisPrefix,
+        prisma: deps.prisma,
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.idempotencyAbandonedAfterMs !== undefined ? { abandonedAfterMs: deps.idempotencyAbandonedAfterMs } : {}),
+      }),
     }),
   );
   app.route("/", catalogRoutes({ prisma: deps.prisma, stock: deps.stock }));

@@ -3,9 +3,10 @@ export { auditRepository } from "./audit-repository.ts";
 export { pingDatabase } from "./database-ping.ts";
 export {
   ABANDONED_AFTER_MS,
+  IDEMPOTENCY_TTL_MS,
   idempotencyRepository,
-  type IdempotencyClaim,
   type IdempotencyCompletion,
+  type StoredIdempotentResponse,
 } from "./idempotency-repository.ts";
 export { orderRepository, InvalidCursor } from "./order-repository.ts";
 export { pgOrderStore } from "./order-store.ts";

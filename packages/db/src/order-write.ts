@@ -4,7 +4,7 @@ import type pg from "pg";
 import type { PrismaClient } from "./client.ts";
 import { outboxSinkOf } from "./outbox-sink.ts";
 import type { NewPaymentCapture } from "./capture-repository.ts";
-import type { IdempotencyCompletion } from "./idempotency-repository.ts";
+import { storeAnswerSql, type IdempotencyCompletion } from "./idempotency-repository.ts";
 import type { PaymentStatus } from "./payment-repository.ts";
 import { confirmReservationCtes } from "./reservation-confirm.ts";
 import type { NewReservationLogRow } from "./reservation-log-row.ts";
@@ -90,21 +90,14 @@ export class OrderWrite {
   }
 
   /**
-   * Stores the response of the request holding an idempotency claim, only while that request
-   * still holds it (its owner token; a takeover replaces the token) and no response is stored;
-   * becomes the gate, so a request that lost its claim writes nothing. Add it before the parts
-   * it gates (insertOrder and the rest).
+   * Stores the answer to the request's Idempotency-Key with the work it answers for; becomes
+   * the gate, so when an answer is already stored for the key (a twin's, even one that
+   * Redis lost track of) this statement writes nothing. Add it before the parts it gates
+   * (insertOrder and the rest).
    */
   completeIdempotencyClaim(claim: IdempotencyCompletion): this {
-    const p = this.#p;
-    const earlier = this.#gate ? ` AND EXISTS (SELECT 1 FROM ${this.#gate})` : "";
-    this.#cte(
-      "idempotency_claim",
-      `UPDATE p_idempotency_key SET response_status = ${p.add(claim.status, "int")}, response_body = ${p.json(claim.body)}
-       WHERE user_id = ${p.add(claim.userId, "uuid")} AND key = ${p.add(claim.key)}
-         AND owner_token = ${p.add(claim.owner, "uuid")} AND response_status IS NULL${earlier}
-       RETURNING 1`,
-    );
+    const earlier = this.#gate ? `WHERE EXISTS (SELECT 1 FROM ${this.#gate})` : "";
+    this.#cte("idempotency_claim", storeAnswerSql(this.#p, claim, earlier));
     this.#gate = "idempotency_claim";
     return this;
   }

@@ -52,17 +52,14 @@ export type PlacedOrder =
   | { kind: "RESERVED"; order: OrderState }
   | { kind: "OUT_OF_STOCK"; order: OrderState; productId: string; requested: number; available: number };
 
-/** CLAIM_LOST: a twin took this request's idempotency claim over; no order was made, no stock is held. */
+/** CLAIM_LOST: a twin stored the answer to this request's Idempotency-Key first; no order was made, no stock is held. */
 export type PlaceOrderOutcome = PlacedOrder | { kind: "CLAIM_LOST" };
 
 /**
- * The idempotency claim this request holds: the order's statement stores the answer to the
- * placed order with it, and makes the order only while the claim is still this request's.
+ * The Idempotency-Key this request claimed: the order's statement stores the answer to the
+ * placed order with it, and makes the order only if no answer was stored for the key first.
  */
-export type PlaceOrderClaim = {
-  userId: string;
-  key: string;
-  owner: string;
+export type PlaceOrderClaim = Omit<IdempotencyCompletion, "status" | "body"> & {
   answer: (placed: PlacedOrder) => { status: number; body: unknown };
 };
 
@@ -238,7 +235,11 @@ export function orderCommands(deps: OrderCommandDeps) {
           draft(created),
           (at) => draft(create(newOrderNumber(at))),
           logRow,
-          claim && ((d) => ({ userId: claim.userId, key: claim.key, owner: claim.owner, ...claim.answer(placed(d.order)) })),
+          claim &&
+            ((d) => {
+              const { answer, ...key } = claim;
+              return { ...key, ...answer(placed(d.order)) };
+            }),
         );
       } catch (err) {
         await giveHoldBack();
@@ -300,8 +301,8 @@ export function orderCommands(deps: OrderCommandDeps) {
    * Order + items + audit + outbox (+ the reservation log row) in one statement. Order numbers
    * are random; on the rare clash the whole draft is made again with a new number, so the row,
    * the OrderCreated event and the audit entry all carry the number that was stored. With an
-   * idempotency claim, the same statement stores the answer to the draft, and writes nothing
-   * (null) if the claim is no longer this request's.
+   * Idempotency-Key, the same statement stores the answer to the draft, and writes nothing
+   * (null) if an answer was already stored for the key.
    */
   async function persistNewOrder(
     first: NewOrderDraft,
