@@ -118,7 +118,7 @@ export function orderCommands(deps: OrderCommandDeps) {
       case "REFUSED":
         throw outcome.why;
       case "NOT_FOUND":
-      case "REPLAYED":
+      case "REPLAYED": // only behind a webhook's record-once gate, which no command uses
         throw new ApiProblem("NOT_FOUND", `Order ${orderId} not found`);
       case "CONTENDED":
         throw new ApiProblem(

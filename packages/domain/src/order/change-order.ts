@@ -42,7 +42,8 @@ export async function changeOrder<Why>(store: OrderStore, request: ChangeRequest
   const maxTries = request.maxTries ?? DEFAULT_TRIES;
   let order: OrderState | null = request.known ?? null;
   let fresh = order === null || request.knownIsFresh === true;
-  for (let tries = 1; ; ) {
+  let tries = 1;
+  for (;;) {
     if (order === null) {
       order = await read();
       fresh = true;
@@ -51,6 +52,7 @@ export async function changeOrder<Why>(store: OrderStore, request: ChangeRequest
     const step = request.decide(order);
     if (!step.applies) {
       if (fresh) return { kind: "REFUSED", order, why: step.why };
+      // Refused on a copy the caller held: the stored order may say otherwise. Not a lost try.
       order = null;
       continue;
     }
