@@ -116,6 +116,8 @@ function jobContext(deps: WorkerDeps, queue: string, job: Job, token: string | u
       attempt,
       attempts,
       isLastAttempt: attempt >= attempts,
+      // attemptsStarted counts every move to active, stalled runs and delays included.
+      redelivered: job.attemptsMade > 0 || (job.attemptsStarted ?? 0) > 1,
       delayUntil: async (timestamp) => {
         await job.moveToDelayed(timestamp, token);
         journal.note(`put back until ${new Date(timestamp).toISOString()}`);

@@ -81,7 +81,7 @@ function workerOn(url: string): Worker {
   return { deps, prisma, committed, notified, opened, notes: [] };
 }
 
-async function run(worker: Worker, event: DomainEvent): Promise<void> {
+async function run(worker: Worker, event: DomainEvent, job: { redelivered?: boolean } = {}): Promise<void> {
   const context: HandlerContext = {
     ...worker.deps,
     job: {
@@ -90,6 +90,7 @@ async function run(worker: Worker, event: DomainEvent): Promise<void> {
       attempt: 1,
       attempts: 3,
       isLastAttempt: false,
+      redelivered: job.redelivered ?? false,
       note: async (message) => void worker.notes.push(message),
       delayUntil: async () => {
         throw new Error("not due");
@@ -275,7 +276,27 @@ describe("handlers decide from the event", () => {
     await run(worker, confirmedEvent);
     expect((await orderNow(confirmed.id))?.status).toBe("ORDER_CANCELLED");
     expect(count(await auditOf(confirmed.id), "STORE_NOTIFIED")).toBe(0);
+    expect(worker.notified).toEqual([]);
     expect(worker.notes.join("\n")).toContain(`order ${confirmed.id} (${confirmed.orderNumber}) is ORDER_CANCELLED`);
+    await worker.prisma.$disconnect();
+  });
+
+  it("an OrderConfirmed delivered twice tells the store once; redelivered after its write landed, tells it again and records nothing", async () => {
+    const worker = workerOn(h.db.url);
+    const { paymentCompleted } = await paidOrder(worker.prisma);
+    await run(worker, paymentCompleted);
+    const confirmedEvent = worker.committed.find((e) => e.type === "OrderConfirmed")!;
+    await run(worker, confirmedEvent);
+    await run(worker, confirmedEvent);
+    const order = (await orderNow(paymentCompleted.orderId))!;
+    expect(order.status).toBe("PREPARING");
+    expect(worker.notified.map((n) => n.orderNumber)).toEqual([order.orderNumber]);
+
+    // A run that wrote PREPARING and died before telling the store comes back as a redelivery.
+    await run(worker, confirmedEvent, { redelivered: true });
+    expect(worker.notified.map((n) => n.orderNumber)).toEqual([order.orderNumber, order.orderNumber]);
+    expect(count(await auditOf(order.id), "STORE_NOTIFIED")).toBe(1);
+    expect((await orderNow(order.id))?.version).toBe(order.version);
     await worker.prisma.$disconnect();
   });
 

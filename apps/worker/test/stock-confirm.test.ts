@@ -32,6 +32,7 @@ function runHandler(payload: JobPayload): Promise<void> {
       attempt: 1,
       attempts: 3,
       isLastAttempt: false,
+      redelivered: false,
       note: async () => {},
       delayUntil: async () => {
         throw new Error("not due");

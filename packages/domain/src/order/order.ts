@@ -585,6 +585,11 @@ function pendingPayment(order: OrderState): string | null {
   return order.status === "PAYMENT_PENDING" ? order.paymentId : null;
 }
 
+/** Whether the store has been told and is preparing the order (nothing later has happened yet). */
+function isPreparing(order: OrderState): boolean {
+  return order.status === "PREPARING";
+}
+
 /** Whether the order ended at its payment deadline (its hold may still need releasing). */
 function hasTimedOut(order: OrderState): boolean {
   return order.status === "PAYMENT_TIMEOUT";
@@ -657,5 +662,6 @@ export const Order = {
   checkPaidPayment,
   pendingPayment,
   hasTimedOut,
+  isPreparing,
   refundStage,
 } as const;
