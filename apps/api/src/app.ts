@@ -6,6 +6,7 @@ import { routePath } from "hono/route";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
 import type { PrismaClient } from "@order-flow/db";
+import type { OrderStore } from "@order-flow/domain";
 import { outboxRepository } from "@order-flow/db";
 import type { StripePaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
@@ -40,6 +41,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export type AppDeps = {
   prisma: PrismaClient;
+  /** where orders are kept (packages/db's pgOrderStore in production) */
+  orders: OrderStore;
   redis: Redis | Cluster;
   stock: StockReservationService;
   log: Logger;
@@ -145,6 +148,7 @@ export function buildApp(deps: AppDeps) {
   const observed = { metrics: deps.metrics };
   const commands = orderCommands({
     prisma: deps.prisma,
+    orders: deps.orders,
     stock: deps.stock,
     holdSeconds: deps.holdSeconds,
     ...(deps.now ? { now: deps.now } : {}),
@@ -152,7 +156,7 @@ export function buildApp(deps: AppDeps) {
     ...(deps.paymentGateway === "stripe" && deps.stripe ? { gateway: deps.stripe } : {}),
     ...observed,
   });
-  const webhook = paymentWebhook({ prisma: deps.prisma, ...(deps.now ? { now: deps.now } : {}), ...observed });
+  const webhook = paymentWebhook({ prisma: deps.prisma, orders: deps.orders, ...(deps.now ? { now: deps.now } : {}), ...observed });
 
   if (deps.queues) {
     app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword, failures }));

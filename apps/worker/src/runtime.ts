@@ -2,8 +2,8 @@ import { createLogger, type Logger } from "@order-flow/config";
 import {
   createPrisma,
   onOutboxCommit,
-  orderRepository,
   outboxRepository,
+  pgOrderStore,
   pgReservationLedger,
   sandboxLedgerRepository,
   type PrismaClient,
@@ -129,7 +129,7 @@ function jobContext(deps: WorkerDeps, queue: string, job: Job, token: string | u
 async function orderOfJob(deps: WorkerDeps, job: Job): Promise<FailedOrder | null> {
   const id = (job.data as { orderId?: unknown } | undefined)?.orderId;
   if (typeof id !== "string") return null;
-  const number = orderNumberOfJobName(job.name) ?? (await orderRepository.findById(deps.prisma, id).catch(() => null))?.orderNumber;
+  const number = orderNumberOfJobName(job.name) ?? (await deps.orders.find(id).catch(() => null))?.orderNumber;
   return { id, number: number ?? null };
 }
 
@@ -227,6 +227,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   onOutboxCommit(prisma, dispatcher.dispatch);
   const deps: WorkerDeps = {
     prisma,
+    orders: pgOrderStore(prisma),
     stock,
     gateway:
       options.gateway ??

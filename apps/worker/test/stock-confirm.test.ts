@@ -1,4 +1,4 @@
-import { orderRepository, pgReservationLedger } from "@order-flow/db";
+import { orderRepository, pgOrderStore, pgReservationLedger } from "@order-flow/db";
 import { Order } from "@order-flow/domain";
 import type { JobPayload } from "@order-flow/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +25,7 @@ function runHandler(payload: JobPayload): Promise<void> {
   const context: HandlerContext = {
     ...runtime.deps,
     prisma: h.db.prisma,
+    orders: pgOrderStore(h.db.prisma),
     job: {
       queue: "direct",
       id: payload.eventId,

@@ -2,10 +2,7 @@ import { canView, type Actor, type OrderState, type OrderStatus } from "@order-f
 import type { PrismaClient } from "./client.ts";
 import { decodeCursor, encodeCursor } from "./order-cursor.ts";
 import { orderFromRow, SELECT_ORDER, type OrderRowWithItemsJson } from "./order-row.ts";
-import { OrderWrite, transitionOutcome, type TransitionOutcome } from "./order-write.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
-
-export type { TransitionOutcome } from "./order-write.ts";
 
 export type OrderListQuery = {
   viewer: Actor;
@@ -23,11 +20,6 @@ export class InvalidCursor extends Error {
 }
 
 export const orderRepository = {
-  /** A new order and its items, in one statement (use OrderWrite to add audit, outbox and more). */
-  async create(prisma: PrismaClient, order: OrderState): Promise<void> {
-    await new OrderWrite().insertOrder(order).run(prisma.$pool);
-  },
-
   /** The order with its items, in one query. */
   async findById(prisma: PrismaClient, id: string): Promise<OrderState | null> {
     const params = new SqlParams();
@@ -39,14 +31,6 @@ export const orderRepository = {
   async findForViewer(prisma: PrismaClient, id: string, viewer: Actor): Promise<OrderState | null> {
     const order = await orderRepository.findById(prisma, id);
     return order && canView(viewer, order) ? order : null;
-  },
-
-  /**
-   * One conditional write on id + expected status + expected version: of two racers
-   * from the same state exactly one gets APPLIED (saveTransition adds audit and outbox).
-   */
-  async transition(prisma: PrismaClient, previous: OrderState, next: OrderState): Promise<TransitionOutcome> {
-    return transitionOutcome(await new OrderWrite().transition(previous, next).run(prisma.$pool));
   },
 
   /** A page of the orders the viewer may see, newest first (keyset on created_at, id). */

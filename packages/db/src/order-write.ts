@@ -1,4 +1,4 @@
-import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
+import type { AuditRecord, DomainEvent, OrderState, PaymentWebhookRecord, SaveOutcome } from "@order-flow/domain";
 import { captureTraceContext } from "@order-flow/telemetry";
 import type pg from "pg";
 import type { PrismaClient } from "./client.ts";
@@ -21,21 +21,10 @@ export type PaymentChange = {
   now: Date;
 };
 
-export type WebhookEventRecord = {
-  eventId: string;
-  paymentId: string | null;
-  orderId: string | null;
-  status: string;
-  amount: number | null;
-  outcome: string;
-  receivedAt: Date;
-  payload: unknown;
-};
-
-export type TransitionOutcome = "APPLIED" | "LOST_RACE" | "NOT_FOUND";
+export type WebhookEventRecord = PaymentWebhookRecord;
 
 /** What a gated transition's result means for its caller. */
-export function transitionOutcome(result: OrderWriteResult): TransitionOutcome {
+export function transitionOutcome(result: OrderWriteResult): SaveOutcome {
   return result.passed ? "APPLIED" : result.orderFound ? "LOST_RACE" : "NOT_FOUND";
 }
 

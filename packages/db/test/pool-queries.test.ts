@@ -30,7 +30,7 @@ describe("money and dates through the pool", () => {
       items: [{ productId: randomUUID(), productName: "Hanwoo set", unitPrice: BIG / 2, quantity: 2 }],
       totalAmount: BIG,
     });
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma);
     const stored = await orderRepository.findById(db.prisma, order.id);
     expect(stored).toEqual(order);
     expect(stored?.createdAt).toBeInstanceOf(Date);
@@ -74,8 +74,8 @@ describe("order lists through the pool", () => {
     const orders = Array.from({ length: 6 }, (_, i) =>
       newOrder({ storeId, status: i % 2 === 0 ? "PAYMENT_PENDING" : "STOCK_RESERVED", createdAt: new Date(at.getTime() - i * 1000) }),
     );
-    for (const o of orders) await orderRepository.create(db.prisma, o);
-    await orderRepository.create(db.prisma, newOrder({ status: "PAYMENT_PENDING" }));
+    for (const o of orders) await new OrderWrite().insertOrder(o).run(db.prisma);
+    await new OrderWrite().insertOrder(newOrder({ status: "PAYMENT_PENDING" })).run(db.prisma);
     const admin = { role: "admin" as const, userId: randomUUID(), storeId: null };
     const pending = orders.filter((o) => o.status === "PAYMENT_PENDING").map((o) => o.id);
 
@@ -98,7 +98,7 @@ describe("order lists through the pool", () => {
   it("finds expired orders oldest deadline first, at most the limit", async () => {
     const now = new Date("2030-01-01T00:00:00.000Z");
     const late = [3, 1, 2].map((m) => newOrder({ status: "PAYMENT_FAILED", expiresAt: new Date(now.getTime() - m * 60_000) }));
-    for (const o of late) await orderRepository.create(db.prisma, o);
+    for (const o of late) await new OrderWrite().insertOrder(o).run(db.prisma);
     const found = await orderRepository.findExpiredOrders(db.prisma, now, 1_000);
     const mine = found.filter((o) => late.some((l) => l.id === o.id)).map((o) => o.expiresAt.getTime());
     expect(mine).toEqual([...mine].sort((a, b) => a - b));
@@ -109,7 +109,7 @@ describe("order lists through the pool", () => {
 
   it("records a refund id on an order once and knows taken order numbers", async () => {
     const order = newOrder();
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma);
     expect(await orderRepository.recordRefundId(db.prisma, order.id, "rf-1", new Date())).toBe(true);
     expect(await orderRepository.recordRefundId(db.prisma, order.id, "rf-2", new Date())).toBe(false);
     expect(await orderRepository.findById(db.prisma, order.id)).toMatchObject({ refundId: "rf-1", version: order.version + 1 });
@@ -132,7 +132,7 @@ describe("payments, audit and outbox through the pool", () => {
 
   it("writes nothing of a transaction whose body fails, and everything of one that commits", async () => {
     const order = newOrder();
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma);
     const entry = (eventId = randomUUID()): AuditRecord => ({
       eventId,
       orderId: order.id,

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { AuditRecord } from "@order-flow/domain";
+import type { AuditRecord, OrderState } from "@order-flow/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditRepository } from "../src/audit-repository.ts";
 import { ABANDONED_AFTER_MS, IDEMPOTENCY_TTL_MS, idempotencyRepository } from "../src/idempotency-repository.ts";
 import { orderRepository } from "../src/order-repository.ts";
+import { pgOrderStore } from "../src/order-store.ts";
 import { OrderWrite } from "../src/order-write.ts";
 import { inPgTransaction } from "../src/pg-transaction.ts";
 import { newOrder } from "./support/orders.ts";
@@ -16,6 +17,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.drop();
 });
+
+/** The bare conditional write of a new state over `previous` (no audit, no events). */
+const saveState = (previous: OrderState, order: OrderState) =>
+  pgOrderStore(db.prisma).save({ previous, order, audit: [], events: [] });
 
 function audit(orderId: string, eventId = randomUUID()): AuditRecord {
   return {
@@ -32,18 +37,18 @@ function audit(orderId: string, eventId = randomUUID()): AuditRecord {
 describe("order repository", () => {
   it("stores an order with its items and reads it back", async () => {
     const order = newOrder();
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     expect(await orderRepository.findById(db.prisma, order.id)).toEqual(order);
   });
 
   it("lets exactly one of two concurrent transitions from the same state win", async () => {
     const order = newOrder();
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     const paid = { ...order, status: "PAYMENT_PENDING" as const, version: 1 };
     const cancelled = { ...order, status: "ORDER_CANCELLED" as const, version: 1, failureReason: "x" };
     const outcomes = await Promise.all([
-      orderRepository.transition(db.prisma, order, paid),
-      orderRepository.transition(db.prisma, order, cancelled),
+      saveState(order, paid),
+      saveState(order, cancelled),
     ]);
     expect(outcomes.sort()).toEqual(["APPLIED", "LOST_RACE"]);
     const stored = await orderRepository.findById(db.prisma, order.id);
@@ -53,7 +58,7 @@ describe("order repository", () => {
 
   it("tells a missing order apart from a lost race", async () => {
     const ghost = newOrder();
-    expect(await orderRepository.transition(db.prisma, ghost, { ...ghost, version: 1 })).toBe("NOT_FOUND");
+    expect(await saveState(ghost, { ...ghost, version: 1 })).toBe("NOT_FOUND");
   });
 
   it("pages newest first with no gaps or repeats, even across equal timestamps and later inserts", async () => {
@@ -63,7 +68,7 @@ describe("order repository", () => {
     for (let i = 0; i < 25; i++) {
       const order = newOrder({ userId, createdAt: i < 15 ? at : new Date(at.getTime() - i * 1000) });
       ids.add(order.id);
-      await orderRepository.create(db.prisma, order);
+      await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     }
     const viewer = { role: "customer" as const, userId, storeId: null };
     const seen: string[] = [];
@@ -73,7 +78,7 @@ describe("order repository", () => {
       const page = await orderRepository.list(db.prisma, { viewer, limit: 4, ...(cursor ? { cursor } : {}) });
       seen.push(...page.items.map((o) => o.id));
       // Newer orders arriving mid-listing must not disturb the pages already being read.
-      if (pages === 1) await orderRepository.create(db.prisma, newOrder({ userId }));
+      if (pages === 1) await new OrderWrite().insertOrder(newOrder({ userId })).run(db.prisma.$pool);
       cursor = page.nextCursor ?? undefined;
       pages++;
     } while (cursor);
@@ -85,8 +90,8 @@ describe("order repository", () => {
   it("shows a customer only their orders and a store only its own", async () => {
     const mine = newOrder();
     const theirs = newOrder();
-    await orderRepository.create(db.prisma, mine);
-    await orderRepository.create(db.prisma, theirs);
+    await new OrderWrite().insertOrder(mine).run(db.prisma.$pool);
+    await new OrderWrite().insertOrder(theirs).run(db.prisma.$pool);
     const me = { role: "customer" as const, userId: mine.userId, storeId: null };
     const store = { role: "store" as const, userId: randomUUID(), storeId: theirs.storeId };
     expect(await orderRepository.findForViewer(db.prisma, mine.id, me)).not.toBeNull();
@@ -102,7 +107,7 @@ describe("order repository", () => {
     const expired = newOrder({ expiresAt: past, status: "PAYMENT_PENDING" });
     const paid = newOrder({ expiresAt: past, status: "PAYMENT_COMPLETED" });
     const future = newOrder();
-    for (const o of [expired, paid, future]) await orderRepository.create(db.prisma, o);
+    for (const o of [expired, paid, future]) await new OrderWrite().insertOrder(o).run(db.prisma.$pool);
     const found = await orderRepository.findExpiredOrders(db.prisma, new Date(), 1000);
     const ids = found.map((o) => o.id);
     expect(ids).toContain(expired.id);

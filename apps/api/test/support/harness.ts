@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sign } from "hono/jwt";
 import { Redis } from "ioredis";
 import { pino } from "pino";
-import { pgReservationLedger } from "@order-flow/db";
+import { pgOrderStore, pgReservationLedger } from "@order-flow/db";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { closeQueues, createProducerConnection, createQueues, type Queues } from "@order-flow/queues";
 import type { StripePaymentGateway } from "@order-flow/payments";
@@ -75,6 +75,7 @@ export async function createHarness(
   const queues: Queues | undefined = queueConnection ? createQueues({ connection: queueConnection, redisPrefix: prefix }) : undefined;
   const app = buildApp({
     prisma: db.prisma,
+    orders: pgOrderStore(db.prisma),
     redis,
     stock: options.wrapStock ? options.wrapStock(stock) : stock,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),

@@ -1,15 +1,21 @@
-import { orderRepository } from "@order-flow/db";
-import { Order } from "@order-flow/domain";
+import { Order, fromOrderSnapshot, type OrderState } from "@order-flow/domain";
 import { deterministicUuid } from "../deterministic-id.ts";
 import type { Handler } from "../handler.ts";
 import { orderLabel } from "../order-label.ts";
 import { transitionOrder } from "../order-transition.ts";
 import { systemContext } from "../system-context.ts";
 
-/** Notifies the store, then PREPARING with a STORE_NOTIFIED entry in the same transaction. */
+/**
+ * Notifies the store, then PREPARING with a STORE_NOTIFIED entry in the same statement. Decided
+ * on the order as the event left it (an older event without it: on a read), written
+ * conditionally on that version. A replay of the event may notify the store again (at least
+ * once, as a crash before the commit may), but records and changes nothing.
+ */
 export const handleOrderConfirmed: Handler<"OrderConfirmed"> = async (event, ctx) => {
-  const order = await orderRepository.findById(ctx.prisma, event.orderId);
-  if (order?.status !== "ORDER_CONFIRMED") {
+  const order = event.orderState ? fromOrderSnapshot(event.orderState) : await ctx.orders.find(event.orderId);
+  const now = ctx.clock();
+  const preparing = (o: OrderState) => Order.decide(o, "startPreparing", systemContext(now));
+  if (!order || !preparing(order).applies) {
     await ctx.job.note(`${orderLabel(event.orderId, order)} is ${order?.status ?? "missing"}, not ORDER_CONFIRMED: the store is not notified again`);
     return;
   }
@@ -19,26 +25,28 @@ export const handleOrderConfirmed: Handler<"OrderConfirmed"> = async (event, ctx
     storeId: order.storeId,
     totalAmount: order.totalAmount,
   });
-  const now = ctx.clock();
-  await transitionOrder(ctx, order.id, (o) =>
-    o.status !== "ORDER_CONFIRMED"
-      ? null
-      : {
-          result: Order.startPreparing(o, systemContext(now)),
-          alsoWrite: (write) =>
-            write.audit([
-              {
-                eventId: deterministicUuid(`store-notified:${event.eventId}`),
-                orderId: o.id,
-                eventType: "STORE_NOTIFIED",
-                changeSummary: `Store ${o.storeId} was notified of order ${o.orderNumber}.`,
-                actorUserId: null,
-                recordedAt: now,
-                metadata: { actorRole: "system", storeId: o.storeId, orderNumber: o.orderNumber },
-              },
-            ]),
+  const done = await transitionOrder(ctx, order.id, preparing, {
+    known: order,
+    alongside: ({ order: o }) => ({
+      alongside: [
+        {
+          kind: "audit",
+          records: [
+            {
+              eventId: deterministicUuid(`store-notified:${event.eventId}`),
+              orderId: o.id,
+              eventType: "STORE_NOTIFIED",
+              changeSummary: `Store ${o.storeId} was notified of order ${o.orderNumber}.`,
+              actorUserId: null,
+              recordedAt: now,
+              metadata: { actorRole: "system", storeId: o.storeId, orderNumber: o.orderNumber },
+            },
+          ],
         },
-    undefined,
-    order,
-  );
+      ],
+    }),
+  });
+  if (done.kind === "SKIPPED") {
+    await ctx.job.note(`${orderLabel(order.id, done.order ?? order)} is ${done.order?.status ?? "missing"}, not ORDER_CONFIRMED: no STORE_NOTIFIED entry again`);
+  }
 };

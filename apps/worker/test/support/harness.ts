@@ -3,14 +3,22 @@ import { createLogger } from "@order-flow/config";
 import {
   auditRepository,
   orderRepository,
+  pgOrderStore,
   pgReservationLedger,
   productRepository,
-  saveTransition,
   OrderWrite,
   type PrismaClient,
 } from "@order-flow/db";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
-import { Order, SYSTEM_ACTOR, type Actor, type DomainEvent, type OrderState, type TransitionResult } from "@order-flow/domain";
+import {
+  Order,
+  SYSTEM_ACTOR,
+  type Actor,
+  type AlongsideWrite,
+  type DomainEvent,
+  type OrderState,
+  type TransitionResult,
+} from "@order-flow/domain";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { Redis } from "ioredis";
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "../../src/runtime.ts";
@@ -129,7 +137,7 @@ export async function placeOrder(
     .audit(created.audit)
     .events(created.events)
     .run(h.db.prisma.$pool);
-  const outcome = await saveTransition(h.db.prisma, reserved);
+  const outcome = await pgOrderStore(h.db.prisma).save(reserved);
   if (outcome !== "APPLIED") throw new Error(outcome);
   return { order: reserved.order, storeId, productId };
 }
@@ -139,12 +147,13 @@ export async function act(
   prisma: PrismaClient,
   orderId: string,
   action: (order: OrderState) => TransitionResult,
-  alsoWrite?: (write: OrderWrite) => void,
+  alongside: AlongsideWrite[] = [],
 ): Promise<OrderState> {
-  const order = await orderRepository.findById(prisma, orderId);
+  const orders = pgOrderStore(prisma);
+  const order = await orders.find(orderId);
   if (!order) throw new Error("no order");
   const result = action(order);
-  const outcome = await saveTransition(prisma, result, alsoWrite);
+  const outcome = await orders.save(result, { alongside });
   if (outcome !== "APPLIED") throw new Error(outcome);
   return result.order;
 }
@@ -158,14 +167,13 @@ export async function pay(h: Harness, orderId: string): Promise<string> {
     h.db.prisma,
     orderId,
     (o) => Order.requestPayment(o, ctx(customerOf(o)), { paymentId }),
-    (write) => write.insertPayment({ id: paymentId, orderId, amount: current.totalAmount, now: new Date() }),
+    [{ kind: "openPayment", paymentId, orderId, amount: current.totalAmount, at: new Date() }],
   );
   await act(
     h.db.prisma,
     orderId,
     (o) => Order.completePayment(o, ctx(), { paymentId, amount: order.totalAmount, pgTransactionId: `pg-${paymentId}` }),
-    (write) =>
-      write.changePaymentStatus({ id: paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: `pg-${paymentId}`, now: new Date() }),
+    [{ kind: "paymentStatus", paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: `pg-${paymentId}`, at: new Date() }],
   );
   return paymentId;
 }
