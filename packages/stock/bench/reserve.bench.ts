@@ -5,8 +5,8 @@ import { cpus } from "node:os";
 import { Redis } from "ioredis";
 import { pgReservationLedger } from "@order-flow/db";
 import { createTestDatabase } from "@order-flow/db/testing";
-import { stockCommands } from "../src/commands.ts";
 import { storeKeys } from "../src/keys.ts";
+import { StockScripts } from "../src/stock-scripts.ts";
 import { deleteKeys } from "../test/support/redis.ts";
 import { seedProducts } from "../test/support/fixtures.ts";
 import { ProductionPathStock } from "../test/support/production-path.ts";
@@ -54,11 +54,13 @@ async function main() {
     const stock = new ProductionPathStock({ redis, ledger: pgReservationLedger(db.prisma), prefix }, db.prisma.$pool);
     await stock.rebuild();
     const keys = storeKeys(stock.prefix, storeId);
-    const commands = stockCommands(redis);
+    const scripts = new StockScripts({ redis, prefix: stock.prefix, finalRecordTtlMs: 86_400_000 });
     const threeItems = (i: number) =>
       [0, 1, 2].map((k) => ({ productId: products[(i * 7 + k * 11) % products.length]!, quantity: 1 }));
+    const sortedItems = (i: number) => threeItems(i).sort((a, b) => (a.productId < b.productId ? -1 : 1));
+    // The ceiling's stand-in script takes the reserve script's KEYS and ARGV shape.
     const reserveArgs = (id: string, i: number) => {
-      const items = threeItems(i).sort((a, b) => (a.productId < b.productId ? -1 : 1));
+      const items = sortedItems(i);
       const args: (string | number)[] = [id, randomUUID(), Date.now() + 600_000, JSON.stringify(items)];
       for (const item of items) args.push(item.productId, item.quantity);
       return args;
@@ -73,7 +75,7 @@ async function main() {
     const redisOnly = (seconds: number) =>
       measure("reserve script only (no PG)", seconds, (i) => {
         const id = `${storeId}.${randomUUID()}`;
-        return commands.reserve([keys.available, keys.reserved, keys.record(id), keys.expiries], reserveArgs(id, i));
+        return scripts.reserve(storeId, id, randomUUID(), sortedItems(i), new Date(Date.now() + 600_000));
       });
     const service = (name: string, s: ProductionPathStock, seconds: number) =>
       measure(name, seconds, async (i) => {

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { ReservationLedger, ReservationLogEntry } from "@order-flow/domain";
-import { stockCommands, type RedisClient, type StockCommands } from "./commands.ts";
+import type { RedisClient } from "./commands.ts";
 import { globalKeys, newReservationId, normalizePrefix, storeKeys, storeOfReservation } from "./keys.ts";
 import { ConfirmCode, ReleaseCode, ReserveCode, SetOnHandCode } from "./script-codes.ts";
 import { StockError } from "./stock-error.ts";
+import { StockScripts } from "./stock-scripts.ts";
 import type { HoldOutcome, StockReservationService } from "./stock-reservation-service.ts";
 import type {
   ConfirmOutcome,
@@ -75,9 +76,8 @@ export class RedisStockReservationService implements StockReservationService {
   readonly #ledger: ReservationLedger;
   readonly #prefix: string;
   readonly #graceMs: number;
-  readonly #finalTtlMs: number;
   readonly #rebuildLockMs: number;
-  readonly #commands: StockCommands;
+  readonly #scripts: StockScripts;
   readonly #global: ReturnType<typeof globalKeys>;
   #intactCheck: Promise<Intact> | undefined;
 
@@ -86,9 +86,12 @@ export class RedisStockReservationService implements StockReservationService {
     this.#ledger = options.ledger;
     this.#prefix = normalizePrefix(options.prefix);
     this.#graceMs = options.sweepGraceMs ?? 60_000;
-    this.#finalTtlMs = options.finalRecordTtlMs ?? DAY_MS;
     this.#rebuildLockMs = options.rebuildLockMs ?? 120_000;
-    this.#commands = stockCommands(options.redis);
+    this.#scripts = new StockScripts({
+      redis: options.redis,
+      prefix: this.#prefix,
+      finalRecordTtlMs: options.finalRecordTtlMs ?? DAY_MS,
+    });
     this.#global = globalKeys(this.#prefix);
   }
 
@@ -132,23 +135,17 @@ export class RedisStockReservationService implements StockReservationService {
   }
 
   async #hold(storeId: string, orderId: string, items: StockLine[], expiresAt: Date): Promise<ReservationResult> {
-    const keys = storeKeys(this.#prefix, storeId);
     for (;;) {
       const reservationId = newReservationId(storeId);
-      const args: (string | number)[] = [reservationId, orderId, expiresAt.getTime(), JSON.stringify(items)];
-      for (const item of items) args.push(item.productId, item.quantity);
-      const [code, productId, requested, available] = await this.#commands.reserve(
-        [keys.available, keys.reserved, keys.record(reservationId), keys.expiries],
-        args,
-      );
-      if (code === ReserveCode.Held) return { ok: true, reservationId, expiresAt };
-      if (code === ReserveCode.DuplicateId) continue; // a uuid collision: draw again
+      const reply = await this.#scripts.reserve(storeId, reservationId, orderId, items, expiresAt);
+      if (reply.code === ReserveCode.Held) return { ok: true, reservationId, expiresAt };
+      if (reply.code === ReserveCode.DuplicateId) continue; // a uuid collision: draw again
       return {
         ok: false,
-        reason: code === ReserveCode.OutOfStock ? "OUT_OF_STOCK" : "UNKNOWN_PRODUCT",
-        productId,
-        requested,
-        available,
+        reason: reply.code === ReserveCode.OutOfStock ? "OUT_OF_STOCK" : "UNKNOWN_PRODUCT",
+        productId: reply.productId,
+        requested: reply.requested,
+        available: reply.available,
       };
     }
   }
@@ -165,9 +162,9 @@ export class RedisStockReservationService implements StockReservationService {
   async confirmHold(reservationId: string): Promise<ConfirmOutcome> {
     const storeId = storeOfReservation(reservationId);
     if (!storeId) return "NOT_HELD";
-    let code = await this.#confirmInRedis(storeId, reservationId);
+    let code = await this.#scripts.confirm(storeId, reservationId);
     if (code === ConfirmCode.Missing && (await this.#recoverIfLost())) {
-      code = await this.#confirmInRedis(storeId, reservationId);
+      code = await this.#scripts.confirm(storeId, reservationId);
     }
     if (code === ConfirmCode.Missing) {
       // The record is gone (TTL, or a hold lost with Redis's data): PostgreSQL knows whether it was sold.
@@ -178,14 +175,6 @@ export class RedisStockReservationService implements StockReservationService {
     }
     if (code === ConfirmCode.NotHeld) return "NOT_HELD";
     return code === ConfirmCode.Confirmed ? "CONFIRMED" : "ALREADY_CONFIRMED";
-  }
-
-  #confirmInRedis(storeId: string, reservationId: string): Promise<number> {
-    const keys = storeKeys(this.#prefix, storeId);
-    return this.#commands.confirm(
-      [keys.reserved, keys.record(reservationId), keys.expiries],
-      [reservationId, this.#finalTtlMs],
-    );
   }
 
   /**
@@ -201,7 +190,7 @@ export class RedisStockReservationService implements StockReservationService {
       if (entry?.status !== "RESERVED") return "NOT_HELD";
       const held = await this.#restoreHold(storeId, entry);
       if (!held) return "NOT_HELD";
-      const code = await this.#confirmInRedis(storeId, reservationId);
+      const code = await this.#scripts.confirm(storeId, reservationId);
       if (code === ConfirmCode.Confirmed) return "CONFIRMED";
       return code === ConfirmCode.AlreadyConfirmed ? "ALREADY_CONFIRMED" : "NOT_HELD";
     });
@@ -209,13 +198,7 @@ export class RedisStockReservationService implements StockReservationService {
 
   /** The hold again under its own id (the reserve script; a record already there counts as held). */
   async #restoreHold(storeId: string, entry: ReservationLogEntry): Promise<boolean> {
-    const keys = storeKeys(this.#prefix, storeId);
-    const args: (string | number)[] = [entry.reservationId, entry.orderId, entry.expiresAt.getTime(), JSON.stringify(entry.products)];
-    for (const item of entry.products) args.push(item.productId, item.quantity);
-    const [code] = await this.#commands.reserve(
-      [keys.available, keys.reserved, keys.record(entry.reservationId), keys.expiries],
-      args,
-    );
+    const { code } = await this.#scripts.reserve(storeId, entry.reservationId, entry.orderId, entry.products, entry.expiresAt);
     return code === ReserveCode.Held || code === ReserveCode.DuplicateId;
   }
 
@@ -244,9 +227,9 @@ export class RedisStockReservationService implements StockReservationService {
     const storeId = storeOfReservation(reservationId);
     if (!storeId) return "UNKNOWN";
     const target = logStatusFor(reason);
-    let [code, from] = await this.#releaseInRedis(storeId, reservationId, "ANY", "");
+    let { code, from } = await this.#scripts.release(storeId, reservationId, "ANY");
     if (code === ReleaseCode.Missing && (await this.#recoverIfLost())) {
-      [code, from] = await this.#releaseInRedis(storeId, reservationId, "ANY", "");
+      ({ code, from } = await this.#scripts.release(storeId, reservationId, "ANY"));
     }
     if (code === ReleaseCode.Missing) {
       const row = await this.#ledger.find(reservationId);
@@ -258,26 +241,13 @@ export class RedisStockReservationService implements StockReservationService {
       }
       if (row.status !== "CONFIRMED") return "ALREADY_RELEASED";
       // A sale whose record expired: the script restores its units once and leaves a tombstone.
-      [code, from] = await this.#releaseInRedis(storeId, reservationId, "ANY", JSON.stringify(row.products));
+      ({ code, from } = await this.#scripts.release(storeId, reservationId, "ANY", row.products));
     }
     // The PostgreSQL half runs on ALREADY_RELEASED too, so a retry completes it.
     await this.#releaseInPg(reservationId, from === "CONFIRMED" ? "CONFIRMED" : "HELD", target);
     return code === ReleaseCode.ReleasedFromHeld || code === ReleaseCode.ReleasedFromConfirmed
       ? "RELEASED"
       : "ALREADY_RELEASED";
-  }
-
-  #releaseInRedis(
-    storeId: string,
-    reservationId: string,
-    mode: "ANY" | "HELD_ONLY",
-    fallbackItems: string,
-  ): Promise<[number, string]> {
-    const keys = storeKeys(this.#prefix, storeId);
-    return this.#commands.release(
-      [keys.available, keys.reserved, keys.record(reservationId), keys.expiries],
-      [reservationId, this.#finalTtlMs, mode, fallbackItems],
-    );
   }
 
   /**
@@ -322,7 +292,7 @@ export class RedisStockReservationService implements StockReservationService {
       const [orderId, state, deadline] = (replies[i]?.[1] ?? []) as (string | null)[];
       if (state === "HELD" && orderId && Number(deadline) <= cutoff) held.push({ id, orderId });
       // Not held any more (or not yet due): the defer script drops it from the index or moves it.
-      else await this.#commands.defer([keys.record(id), keys.expiries], [id, Number(deadline) || now.getTime()]);
+      else await this.#scripts.defer(storeId, id, Number(deadline) || now.getTime());
     }
     if (held.length === 0) return [];
 
@@ -333,20 +303,20 @@ export class RedisStockReservationService implements StockReservationService {
       const status = statuses.get(id);
       if (status === "CONFIRMED") {
         // PostgreSQL sold it but Redis still holds it (a rebuild raced a confirm): finish in Redis.
-        await this.#confirmInRedis(storeId, id);
+        await this.#scripts.confirm(storeId, id);
         continue;
       }
       if (status === "RELEASED" || status === "EXPIRED") {
-        await this.#releaseInRedis(storeId, id, "HELD_ONLY", "");
+        await this.#scripts.release(storeId, id, "HELD_ONLY");
         continue;
       }
       if (paid.has(orderId)) {
         // Paid: the confirm is on its way; look again one grace period later, behind older holds.
-        await this.#commands.defer([keys.record(id), keys.expiries], [id, now.getTime()]);
+        await this.#scripts.defer(storeId, id, now.getTime());
         continue;
       }
       // The script decides: with several sweepers, exactly one sees ReleasedFromHeld.
-      const [code] = await this.#releaseInRedis(storeId, id, "HELD_ONLY", "");
+      const { code } = await this.#scripts.release(storeId, id, "HELD_ONLY");
       if (code === ReleaseCode.ReleasedFromHeld) {
         await this.#ledger.close(id, "RESERVED", "EXPIRED");
         released.push(id);
@@ -389,9 +359,9 @@ export class RedisStockReservationService implements StockReservationService {
   // ---------------------------------------------------------------- stock numbers
 
   async getStock(storeId: string, productId: string): Promise<StockLevel | null> {
-    const keys = storeKeys(this.#prefix, storeId);
-    const [available, reserved] = await this.#commands.getStock([keys.available, keys.reserved], [productId]);
-    if (available === -1) return null;
+    const counters = await this.#scripts.getStock(storeId, productId);
+    if (!counters) return null;
+    const { available, reserved } = counters;
     return { onHand: available + reserved, available, reserved };
   }
 
@@ -405,12 +375,11 @@ export class RedisStockReservationService implements StockReservationService {
     await this.#recoverIfLost();
     // Before the script, so the sweep already knows the store when its first hold appears.
     await this.#redis.sadd(this.#global.stores, storeId);
-    const keys = storeKeys(this.#prefix, storeId);
     let delta: number | undefined;
     try {
       const change = await this.#ledger.setOnHand<SetOnHandResult>(storeId, productId, onHand, async (change) => {
         // The delta under the row lock commutes with confirm/release halves still in flight.
-        const [code, reserved] = await this.#commands.setOnHand([keys.available, keys.reserved], [productId, onHand, String(change)]);
+        const { code, reserved } = await this.#scripts.setOnHand(storeId, productId, onHand, change);
         if (code === SetOnHandCode.StockHeld) return { write: false, result: { ok: false, code: "STOCK_HELD", reserved } };
         delta = change;
         return { write: true, result: { ok: true } };
@@ -420,7 +389,7 @@ export class RedisStockReservationService implements StockReservationService {
     } catch (error) {
       // The commit failed after Redis took the change: take it back (best effort; stock:rebuild otherwise).
       if (delta !== undefined && delta !== 0) {
-        await this.#commands.setOnHand([keys.available, keys.reserved], [productId, 0, String(-delta)]).catch(() => {});
+        await this.#scripts.setOnHand(storeId, productId, 0, -delta).catch(() => {});
       }
       throw error;
     }
@@ -433,7 +402,7 @@ export class RedisStockReservationService implements StockReservationService {
     const stores = await this.#ledger.stores();
     const summary: RebuildSummary = { stores: 0, products: 0, holds: 0 };
     for (const storeId of stores) {
-      const [products, holds] = await this.#rebuildStore(storeId);
+      const { products, holds } = await this.#rebuildStore(storeId);
       summary.stores += 1;
       summary.products += products;
       summary.holds += holds;
@@ -456,18 +425,15 @@ export class RedisStockReservationService implements StockReservationService {
   }
 
   /** One store: read PostgreSQL under FOR SHARE (setOnHand waits), replace Redis in one script. */
-  #rebuildStore(storeId: string): Promise<[number, number]> {
+  #rebuildStore(storeId: string): Promise<{ products: number; holds: number }> {
     return this.#ledger.withStoreSnapshot(storeId, async ({ products, holds }) => {
       const held = new Map<string, number>();
       for (const hold of holds) {
         for (const item of hold.products) held.set(item.productId, (held.get(item.productId) ?? 0) + item.quantity);
       }
-      const args: (string | number)[] = [products.length];
-      for (const p of products) args.push(p.productId, p.onHand - (held.get(p.productId) ?? 0));
-      for (const h of holds) args.push(h.reservationId, h.orderId, JSON.stringify(h.products), h.expiresAt.getTime());
+      const available = products.map((p) => ({ productId: p.productId, available: p.onHand - (held.get(p.productId) ?? 0) }));
       await this.#redis.sadd(this.#global.stores, storeId);
-      const keys = storeKeys(this.#prefix, storeId);
-      return this.#commands.rebuildStore([keys.available, keys.reserved, keys.expiries, keys.recordPrefix], args);
+      return this.#scripts.rebuildStore(storeId, available, holds);
     });
   }
 
@@ -500,7 +466,7 @@ export class RedisStockReservationService implements StockReservationService {
           await this.rebuild();
           return "REBUILT";
         } finally {
-          await this.#commands.unlock([this.#global.rebuildLock], [token]);
+          await this.#scripts.unlockRebuild(token);
         }
       }
       await sleep(50);
