@@ -8,7 +8,7 @@ import { openHarness, type Harness } from "./support/harness.ts";
 import { seedProducts } from "./support/fixtures.ts";
 import { HAS_REDIS_SERVER, startLocalCluster, type LocalCluster } from "./support/local-cluster.ts";
 import { callEveryScript, recordingRedis, scriptOf } from "./support/recording-redis.ts";
-import { keysUnder } from "./support/redis.ts";
+import { keysUnder, REDIS_URL } from "./support/redis.ts";
 
 // The shared server runs without cluster support, where CLUSTER KEYSLOT is refused; a
 // cluster-enabled redis-server of our own on a loopback port computes the real slots.
@@ -37,8 +37,9 @@ describe.skipIf(!HAS_REDIS_SERVER)("Redis Cluster slots", () => {
     const prefix = h.prefix();
     const storeId = randomUUID();
     const reservationId = `${storeId}.${randomUUID()}`;
-    const { redis, calls } = recordingRedis();
-    await callEveryScript(new StockScripts({ redis, prefix, finalRecordTtlMs: 60_000 }), storeId, reservationId);
+    const real = new Redis(REDIS_URL);
+    const { redis, calls } = recordingRedis(real);
+    await callEveryScript(new StockScripts({ redis, prefix, finalRecordTtlMs: 60_000 }), storeId, reservationId).finally(() => real.disconnect());
     // Every script file is called, with its declared key count.
     const files = stockScriptFiles();
     expect(calls.map((c) => `${scriptOf(c.command)}-${c.keys.length}.lua`).sort()).toEqual(files.map((f) => f.file).sort());

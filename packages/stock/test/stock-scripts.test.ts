@@ -16,8 +16,15 @@ describe("StockScripts packs KEYS and ARGV as each script's header says", () => 
   const [a, b] = [randomUUID(), randomUUID()];
   const items = [{ productId: a, quantity: 2 }, { productId: b, quantity: 1 }];
   const expiresAt = new Date(1_700_000_000_000);
+  const connections: ReturnType<typeof newRedis>[] = [];
+  afterAll(async () => {
+    await deleteKeys(connections[0]!, prefix);
+    for (const c of connections) c.disconnect();
+  });
   const record = () => {
-    const { redis, calls } = recordingRedis();
+    const real = newRedis();
+    connections.push(real);
+    const { redis, calls } = recordingRedis(real);
     return { scripts: new StockScripts({ redis, prefix, finalRecordTtlMs: TTL }), calls };
   };
 

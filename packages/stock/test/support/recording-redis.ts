@@ -5,21 +5,32 @@ import type { StockScripts } from "../../src/stock-scripts.ts";
 export type ScriptCall = { command: string; keys: string[]; args: unknown[] };
 
 /**
- * A stand-in connection for the scripts object: it takes `defineCommand` like ioredis and
- * records each call's KEYS and ARGV instead of running the script. Every call answers
- * `reply`, enough for the replies to decode.
+ * A real connection (a fresh one, so the scripts are defined on it here) whose script calls
+ * are recorded on their way to Redis: a test sees the KEYS and ARGV the scripts object packs,
+ * and Redis runs each call for real.
  */
-export function recordingRedis(reply: unknown = [0, "", 0, 0]): { redis: Redis; calls: ScriptCall[] } {
+export function recordingRedis(real: Redis): { redis: Redis; calls: ScriptCall[] } {
   const calls: ScriptCall[] = [];
-  const client: Record<string, unknown> = {
-    defineCommand(command: string, { numberOfKeys }: { numberOfKeys: number }) {
-      client[command] = async (...params: unknown[]) => {
-        calls.push({ command, keys: params.slice(0, numberOfKeys) as string[], args: params.slice(numberOfKeys) });
-        return reply;
+  const keyCounts = new Map<string, number>();
+  const redis = new Proxy(real, {
+    get(target, property) {
+      if (property === "defineCommand") {
+        return (command: string, definition: { numberOfKeys: number; lua: string }) => {
+          keyCounts.set(command, definition.numberOfKeys);
+          target.defineCommand(command, definition);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      const numberOfKeys = typeof property === "string" ? keyCounts.get(property) : undefined;
+      if (numberOfKeys === undefined) return (value as (...a: unknown[]) => unknown).bind(target);
+      return (...params: unknown[]) => {
+        calls.push({ command: property as string, keys: params.slice(0, numberOfKeys) as string[], args: params.slice(numberOfKeys) });
+        return (value as (...a: unknown[]) => unknown).apply(target, params);
       };
     },
-  };
-  return { redis: client as unknown as Redis, calls };
+  });
+  return { redis, calls };
 }
 
 /** `stock_setOnHand_v1` -> `set-on-hand`, the script file's stem. */
