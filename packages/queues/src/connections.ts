@@ -76,16 +76,13 @@ function urlCredentials(url: string): RedisOptions {
 export function createRedisClient(settings: RedisClientSettings): RedisConnection {
   const role = ROLE_OPTIONS[settings.role];
   const common: RedisOptions = {
-    // Commands issued in one tick leave in one write: a busy worker or API issues dozens per
-    // tick (job moves, adds, stock scripts), and a socket write each was their largest CPU cost.
-    enableAutoPipelining: true,
     ...role,
     ...(settings.name ? { connectionName: settings.name } : {}),
     ...(settings.lazyConnect ? { lazyConnect: true } : {}),
   };
   if (!settings.clusterNodes) return new Redis(settings.url, common);
 
-  const { lazyConnect, enableAutoPipelining, ...perNode } = common;
+  const { lazyConnect, ...perNode } = common;
   const clusterOptions: ClusterOptions = {
     // Per-node connections take the role's options; ioredis still forces their own offline
     // queue on (they connect lazily and queue until their socket is up), so fail-fast is
@@ -94,7 +91,6 @@ export function createRedisClient(settings: RedisClientSettings): RedisConnectio
     // false: a command while the cluster is not ready (down, re-discovering slots) is
     // rejected at once ("Cluster isn't ready and enableOfflineQueue options is false").
     enableOfflineQueue: perNode.enableOfflineQueue ?? true,
-    enableAutoPipelining,
     ...(lazyConnect ? { lazyConnect: true } : {}),
   };
   return new Cluster(parseClusterNodes(settings.clusterNodes), clusterOptions);
