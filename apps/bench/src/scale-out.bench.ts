@@ -48,6 +48,7 @@ for (const n of counts) {
         check.ok ? "OK" : check.problems.slice(0, 3).join("; "),
       ]);
       console.log(`  ${n} worker(s): ${fmt(run.ordersPerSecond)} orders/s; ${machineNotes()}`);
+      console.log(`    Redis commands per order: ${run.redis.top.filter(([, c]) => c >= 0.5).map(([c, k]) => `${c} ${fmt(k, 1)}`).join(", ")}`);
     } finally {
       client.close();
     }
