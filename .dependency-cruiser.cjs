@@ -20,6 +20,15 @@ module.exports = {
       to: { pathNot: ["^packages/domain/", "/node_modules/zod/"] },
     },
     {
+      name: "stock-talks-to-redis-only",
+      comment:
+        "packages/stock src does not import packages/db: it reaches its durable copy through the " +
+        "ReservationLedger port (packages/domain), which the apps wire to packages/db's implementation.",
+      severity: "error",
+      from: { path: "^packages/stock/src/" },
+      to: { path: "^packages/db/" },
+    },
+    {
       name: "packages-never-import-apps",
       severity: "error",
       from: { path: "^packages/" },
@@ -47,6 +56,13 @@ module.exports = {
       severity: "error",
       from: { path: "^apps/api/test/" },
       to: { path: "^apps/", pathNot: ["^apps/api/", "^apps/worker/src/"] },
+    },
+    {
+      name: "no-circular",
+      comment: "A cycle between modules makes the load order matter and the layers meaningless.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
     },
     {
       name: "not-to-unresolvable",

@@ -23,8 +23,8 @@ export const ENTRIES = [
   // loaded by the API and the worker only when tracing is on (packages/telemetry/src/start-telemetry.ts)
   "packages/telemetry/src/sdk.ts",
   "apps/worker/src/redrive.ts",
+  "apps/worker/src/stock-rebuild.ts",
   "packages/db/src/migrate/cli.ts",
-  "packages/stock/src/cli/rebuild.ts",
   "apps/loadgen/src/main.ts",
   "apps/loadgen/src/scale-out.ts",
   "apps/chaos/src/main.ts",

@@ -6,6 +6,7 @@ import { routePath } from "hono/route";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
 import type { PrismaClient } from "@order-flow/db";
+import type { OrderStore } from "@order-flow/domain";
 import { outboxRepository } from "@order-flow/db";
 import type { StripePaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
@@ -17,6 +18,7 @@ import type { ApiMetrics } from "./metrics.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
 import { authFailures } from "./middleware/auth-failures.ts";
 import { bearerAuth } from "./middleware/auth.ts";
+import { idempotency } from "./middleware/idempotency.ts";
 import { metricsToken } from "./middleware/metrics-token.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { rejectNul } from "./middleware/reject-nul.ts";
@@ -39,6 +41,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export type AppDeps = {
   prisma: PrismaClient;
+  /** where orders are kept (packages/db's pgOrderStore in production) */
+  orders: OrderStore;
   redis: Redis | Cluster;
   stock: StockReservationService;
   log: Logger;
@@ -66,7 +70,7 @@ export type AppDeps = {
   /** METRICS_TOKEN: /metrics wants it as a bearer token when set */
   metricsToken?: string | undefined;
   now?: () => Date;
-  /** an Idempotency-Key claim with no response after this long is taken over by a twin (default 30 s) */
+  /** an Idempotency-Key claim with no answer after this long is given up, and a retry runs (default 30 s) */
   idempotencyAbandonedAfterMs?: number;
   /** draws order numbers (default: random); tests force a clash with it */
   newOrderNumber?: (now: Date) => string;
@@ -144,6 +148,7 @@ export function buildApp(deps: AppDeps) {
   const observed = { metrics: deps.metrics };
   const commands = orderCommands({
     prisma: deps.prisma,
+    orders: deps.orders,
     stock: deps.stock,
     holdSeconds: deps.holdSeconds,
     ...(deps.now ? { now: deps.now } : {}),
@@ -151,7 +156,7 @@ export function buildApp(deps: AppDeps) {
     ...(deps.paymentGateway === "stripe" && deps.stripe ? { gateway: deps.stripe } : {}),
     ...observed,
   });
-  const webhook = paymentWebhook({ prisma: deps.prisma, ...(deps.now ? { now: deps.now } : {}), ...observed });
+  const webhook = paymentWebhook({ prisma: deps.prisma, orders: deps.orders, ...(deps.now ? { now: deps.now } : {}), ...observed });
 
   if (deps.queues) {
     app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword, failures }));
@@ -163,8 +168,13 @@ export function buildApp(deps: AppDeps) {
     orderRoutes({
       prisma: deps.prisma,
       commands,
-      ...(deps.now ? { now: deps.now } : {}),
-      ...(deps.idempotencyAbandonedAfterMs !== undefined ? { idempotencyAbandonedAfterMs: deps.idempotencyAbandonedAfterMs } : {}),
+      idempotency: idempotency({
+        redis: deps.redis,
+        prefix: deps.redisPrefix,
+        prisma: deps.prisma,
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.idempotencyAbandonedAfterMs !== undefined ? { abandonedAfterMs: deps.idempotencyAbandonedAfterMs } : {}),
+      }),
     }),
   );
   app.route("/", catalogRoutes({ prisma: deps.prisma, stock: deps.stock }));

@@ -9,7 +9,7 @@ warnAboutDevSecrets(log, env);
 const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-api"));
 if (telemetry.enabled) log.info({ traces: env.otlpTracesUrl, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL }, "tracing on");
 const { serve } = await import("@hono/node-server");
-const { createPrisma, onOutboxCommit, outboxRepository } = await import("@order-flow/db");
+const { createPrisma, onOutboxCommit, outboxRepository, pgOrderStore, pgReservationLedger } = await import("@order-flow/db");
 const { StripePaymentGateway } = await import("@order-flow/payments");
 const { OutboxDispatcher, closeQueues, createQueues, createRedisClient, defaultJobOptions } = await import("@order-flow/queues");
 const { RedisStockReservationService } = await import("@order-flow/stock");
@@ -63,9 +63,10 @@ const stripe =
       })
     : undefined;
 
-const stock = new RedisStockReservationService({ redis, prisma, prefix: `${env.REDIS_PREFIX}:` });
+const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(prisma), prefix: `${env.REDIS_PREFIX}:` });
 const app = buildApp({
   prisma,
+  orders: pgOrderStore(prisma),
   redis,
   stock,
   log,

@@ -238,10 +238,11 @@ describe("idempotency key in use", () => {
     const body = { storeId: h.storeId, items: [{ productId, quantity: 1 }] };
     const key = `held-${randomUUID()}`;
     // The first request is still running: its claim exists, with no response yet.
-    const { idempotencyRepository } = await import("@order-flow/db");
-    const { createHash } = await import("node:crypto");
-    const hash = createHash("sha256").update(JSON.stringify(body)).digest("hex");
-    expect((await idempotencyRepository.claim(h.prisma, h.customerId, key, hash, new Date())).state).toBe("NEW");
+    const { idempotencyClaims } = await import("../src/middleware/idempotency-claims.ts");
+    const { idempotencyRequestHash } = await import("../src/middleware/idempotency.ts");
+    const claims = idempotencyClaims({ redis: h.redis, prefix: `${h.prefix}:`, abandonedAfterMs: 30_000 });
+    const hash = idempotencyRequestHash(h.customerId, "POST", "/orders", body);
+    expect(await claims.take(h.customerId, key, randomUUID(), hash)).toBeNull();
     const res = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers: { "Idempotency-Key": key } });
     expectProblem(res, 409, "IDEMPOTENCY_KEY_IN_USE");
     expect((await h.stockOf(productId)).reserved).toBe(0);

@@ -1,7 +1,8 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { ABANDONED_AFTER_MS, idempotencyRepository } from "@order-flow/db";
 import type { StockReservationService } from "@order-flow/stock";
+import { idempotencyClaimKey, idempotencyClaims } from "../src/middleware/idempotency-claims.ts";
+import { idempotencyRequestHash } from "../src/middleware/idempotency.ts";
 import { createHarness, type Harness } from "./support/harness.ts";
 
 /**
@@ -11,7 +12,6 @@ import { createHarness, type Harness } from "./support/harness.ts";
 function pausableHolds(inner: StockReservationService) {
   let next: { reached: () => void; resume: Promise<void> } | null = null;
   const port: StockReservationService = {
-    reserve: (input) => inner.reserve(input),
     async holdOnly(input) {
       const held = await inner.holdOnly(input);
       const pause = next;
@@ -22,7 +22,7 @@ function pausableHolds(inner: StockReservationService) {
       }
       return held;
     },
-    confirm: (reservationId) => inner.confirm(reservationId),
+    confirmHold: (reservationId) => inner.confirmHold(reservationId),
     release: (reservationId, reason) => inner.release(reservationId, reason),
     sweepExpired: (now, limit) => inner.sweepExpired(now, limit),
     getStock: (storeId, productId) => inner.getStock(storeId, productId),
@@ -44,24 +44,24 @@ function pausableHolds(inner: StockReservationService) {
   };
 }
 
-const hashOf = (body: unknown) => createHash("sha256").update(JSON.stringify(body)).digest("hex");
-
 const harnesses: Harness[] = [];
 afterEach(async () => {
   for (const h of harnesses.splice(0)) await h.close();
 });
 
-/** An API whose clock the test moves on and whose holds it can pause. */
-async function slowStockApi(options: { idempotencyAbandonedAfterMs?: number } = {}) {
+/** The abandonment time of these tests' APIs: short, so a claim runs out while a request is paused. */
+const ABANDONED_AFTER_MS = 300;
+const claimRunsOut = () => new Promise((r) => setTimeout(r, ABANDONED_AFTER_MS + 200));
+
+/** An API with a short abandonment time whose holds the test can pause. */
+async function slowStockApi() {
   let stock!: ReturnType<typeof pausableHolds>;
-  const clock = { skewMs: 0 };
   const h = await createHarness({
-    ...options,
-    now: () => new Date(Date.now() + clock.skewMs),
+    idempotencyAbandonedAfterMs: ABANDONED_AFTER_MS,
     wrapStock: (inner) => (stock = pausableHolds(inner)).port,
   });
   harnesses.push(h);
-  return { h, stock, clock };
+  return { h, stock };
 }
 
 async function ordersOf(h: Harness, userId: string): Promise<string[]> {
@@ -69,9 +69,9 @@ async function ordersOf(h: Harness, userId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-describe("a first request that is slow, not dead, when a twin takes its Idempotency-Key over", () => {
+describe("a first request that is slow, not dead, when its claim runs out and a twin runs", () => {
   it("makes no second order: the slow one gives its stock back and answers what the twin answered", async () => {
-    const { h, stock, clock } = await slowStockApi();
+    const { h, stock } = await slowStockApi();
     const productId = await h.product({ onHand: 10 });
     const body = { storeId: h.storeId, items: [{ productId, quantity: 2 }] };
     const headers = { "Idempotency-Key": `slow-${randomUUID()}` };
@@ -81,7 +81,7 @@ describe("a first request that is slow, not dead, when a twin takes its Idempote
     await paused.reached;
     // The first request holds its stock and has written nothing for longer than the abandonment time.
     expect((await h.stockOf(productId)).reserved).toBe(2);
-    clock.skewMs = ABANDONED_AFTER_MS + 1_000;
+    await claimRunsOut();
     const twin = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
     expect(twin.status).toBe(201);
 
@@ -99,8 +99,8 @@ describe("a first request that is slow, not dead, when a twin takes its Idempote
     expect(again.body.id).toBe(twin.body.id);
   });
 
-  it("answers 409 IDEMPOTENCY_KEY_IN_USE when the twin is still running, and the twin's order is the only one", async () => {
-    const { h, stock, clock } = await slowStockApi();
+  it("makes one order when both run: the first to store its answer wins, the other gives its stock back and answers the same", async () => {
+    const { h, stock } = await slowStockApi();
     const productId = await h.product({ onHand: 10 });
     const body = { storeId: h.storeId, items: [{ productId, quantity: 1 }] };
     const headers = { "Idempotency-Key": `slow-${randomUUID()}` };
@@ -108,7 +108,7 @@ describe("a first request that is slow, not dead, when a twin takes its Idempote
     const firstPaused = stock.pauseNextHold();
     const slow = h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
     await firstPaused.reached;
-    clock.skewMs = ABANDONED_AFTER_MS + 1_000;
+    await claimRunsOut();
     const twinPaused = stock.pauseNextHold();
     const twinCall = h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
     await twinPaused.reached;
@@ -116,20 +116,21 @@ describe("a first request that is slow, not dead, when a twin takes its Idempote
 
     firstPaused.resume();
     const first = await slow;
-    expect(first.status).toBe(409);
-    expect(first.body.code).toBe("IDEMPOTENCY_KEY_IN_USE");
-    expect(await ordersOf(h, h.customerId)).toEqual([]);
-    expect((await h.stockOf(productId)).reserved).toBe(1);
+    expect(first.status).toBe(201);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    expect(await ordersOf(h, h.customerId)).toEqual([first.body.id]);
 
     twinPaused.resume();
     const twin = await twinCall;
     expect(twin.status).toBe(201);
-    expect(await ordersOf(h, h.customerId)).toEqual([twin.body.id]);
+    expect(twin.body.id).toBe(first.body.id);
+    expect(twin.headers.get("idempotent-replayed")).toBe("true");
+    expect(await ordersOf(h, h.customerId)).toEqual([first.body.id]);
     expect(await h.stockOf(productId)).toEqual({ onHand: 10, available: 9, reserved: 1 });
   });
 
   it("keeps the out-of-stock order of the twin only, and the slow one replays its 409", async () => {
-    const { h, stock, clock } = await slowStockApi();
+    const { h, stock } = await slowStockApi();
     const productId = await h.product({ onHand: 1 });
     const body = { storeId: h.storeId, items: [{ productId, quantity: 1 }] };
     const headers = { "Idempotency-Key": `slow-${randomUUID()}` };
@@ -137,7 +138,7 @@ describe("a first request that is slow, not dead, when a twin takes its Idempote
     const paused = stock.pauseNextHold();
     const slow = h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
     await paused.reached;
-    clock.skewMs = ABANDONED_AFTER_MS + 1_000;
+    await claimRunsOut();
     // The slow request holds the last unit, so the twin finds none.
     const twin = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
     expect(twin.status).toBe(409);
@@ -154,16 +155,16 @@ describe("a first request that is slow, not dead, when a twin takes its Idempote
 });
 
 describe("a first request that died after claiming its Idempotency-Key", () => {
-  it("is taken over after 30 s by a retry, which makes the order", async () => {
-    const h = await createHarness();
+  it("leaves a claim that runs out after the abandonment time; a retry waiting for it then makes the order", async () => {
+    const h = await createHarness({ idempotencyAbandonedAfterMs: 1_000 });
     harnesses.push(h);
     const productId = await h.product({ onHand: 10 });
     const body = { storeId: h.storeId, items: [{ productId, quantity: 1 }] };
     const key = `dead-${randomUUID()}`;
     const headers = { "Idempotency-Key": key };
-    // Claimed 31 s ago by a process killed before its insert.
-    const claimedAt = new Date(Date.now() - ABANDONED_AFTER_MS - 1_000);
-    expect((await idempotencyRepository.claim(h.prisma, h.customerId, key, hashOf(body), claimedAt)).state).toBe("NEW");
+    // Claimed by a process killed before its order's statement.
+    const claims = idempotencyClaims({ redis: h.redis, prefix: `${h.prefix}:`, abandonedAfterMs: 1_000 });
+    expect(await claims.take(h.customerId, key, randomUUID(), idempotencyRequestHash(h.customerId, "POST", "/orders", body))).toBeNull();
 
     const retry = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
     expect(retry.status).toBe(201);
@@ -174,19 +175,56 @@ describe("a first request that died after claiming its Idempotency-Key", () => {
     expect(await ordersOf(h, h.customerId)).toEqual([retry.body.id]);
     expect((await h.stockOf(productId)).reserved).toBe(1);
   });
+});
 
-  it("is taken over after the abandonment time the API is configured with", async () => {
-    const h = await createHarness({ idempotencyAbandonedAfterMs: 2_000 });
-    harnesses.push(h);
+describe("a claim that Redis lost while its request ran (a restart, a flush)", () => {
+  it("still makes one order: the twin that ran meanwhile stores its answer, the first gives its stock back and answers the same", async () => {
+    const { h, stock } = await slowStockApi();
     const productId = await h.product({ onHand: 10 });
-    const body = { storeId: h.storeId, items: [{ productId, quantity: 1 }] };
-    const key = `dead-${randomUUID()}`;
+    const body = { storeId: h.storeId, items: [{ productId, quantity: 2 }] };
+    const key = `lost-${randomUUID()}`;
     const headers = { "Idempotency-Key": key };
-    // Older than the configured time (though far younger than the default 30 s).
-    const claimedAt = new Date(Date.now() - 2_000);
-    expect((await idempotencyRepository.claim(h.prisma, h.customerId, key, hashOf(body), claimedAt)).state).toBe("NEW");
-    const retry = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
-    expect(retry.status).toBe(201);
-    expect(await ordersOf(h, h.customerId)).toEqual([retry.body.id]);
+
+    const paused = stock.pauseNextHold();
+    const slow = h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
+    await paused.reached;
+    await h.redis.del(idempotencyClaimKey(`${h.prefix}:`, h.customerId, key));
+    const twin = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
+    expect(twin.status).toBe(201);
+
+    paused.resume();
+    const first = await slow;
+    expect(first.status).toBe(201);
+    expect(first.body.id).toBe(twin.body.id);
+    expect(first.headers.get("idempotent-replayed")).toBe("true");
+    expect(await ordersOf(h, h.customerId)).toEqual([twin.body.id]);
+    expect(await h.stockOf(productId)).toEqual({ onHand: 10, available: 8, reserved: 2 });
+  });
+
+  it("makes one order for a burst of twins while the claim keeps disappearing", async () => {
+    const h = await createHarness();
+    harnesses.push(h);
+    const productId = await h.product({ onHand: 50 });
+    const body = { storeId: h.storeId, items: [{ productId, quantity: 1 }] };
+    const key = `flushed-${randomUUID()}`;
+    const headers = { "Idempotency-Key": key };
+    let flushing = true;
+    const flusher = (async () => {
+      while (flushing) {
+        await h.redis.del(idempotencyClaimKey(`${h.prefix}:`, h.customerId, key));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => h.call("POST", "/orders", { token: h.tokens.customer, body, headers })),
+    );
+    flushing = false;
+    await flusher;
+    for (const r of results) expect([201, 409]).toContain(r.status);
+    for (const r of results.filter((r) => r.status === 409)) expect(r.body.code).toBe("IDEMPOTENCY_KEY_IN_USE");
+    const orders = await ordersOf(h, h.customerId);
+    expect(orders).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === 201)) expect(r.body.id).toBe(orders[0]);
+    expect(await h.stockOf(productId)).toEqual({ onHand: 50, available: 49, reserved: 1 });
   });
 });

@@ -42,7 +42,7 @@ await withCluster({ ...(cpuProfDir ? { cpuProfDir } : {}) }, async (cluster) => 
     const ceiling = await measured(false);
     const ceilingReads = await measured(true);
     const ratio = run.ordersPerSecond / ceiling.ordersPerSecond;
-    const writes = idempotencyKey ? "7 write tx (claim + 6)" : "6 write tx";
+    const writes = idempotencyKey ? "6 write tx (T1 stores the key's answer)" : "6 write tx";
     console.log(
       table(
         ["run", "orders", "seconds", "orders/s", "of ceiling", "PG commits/order", "API CPU ms/order", "worker CPU ms/order", "Redis commands/order", "Redis CPU ms/order"],

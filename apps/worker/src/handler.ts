@@ -10,6 +10,11 @@ export type JobInfo = {
   attempts: number;
   isLastAttempt: boolean;
   /**
+   * The job ran before (a retry, a stalled run picked up again, a delay): what its event says
+   * may be out of date, and an earlier run may have done part of the work.
+   */
+  redelivered: boolean;
+  /**
    * Says what the job found when it leaves something undone (a skip): a log line and a line
    * in the job's own log (the dashboard shows it), so no job completes silently.
    */

@@ -20,29 +20,22 @@ export async function settleOrderTimeout(
   eventId: string,
   now: Date,
 ): Promise<TimeoutOutcome> {
-  const seen: { notDue: Date | null } = { notDue: null };
-  const attempt = await transitionOrder(deps, orderId, (order) => {
-    seen.notDue = null;
-    if (!Order.can(order, SYSTEM_ACTOR, "timeout")) return null;
-    if (now.getTime() < order.expiresAt.getTime()) {
-      seen.notDue = order.expiresAt;
-      return null;
-    }
-    return { result: Order.timeout(order, systemContext(now), { eventId }) };
-  });
+  const attempt = await transitionOrder(deps, orderId, (order) => Order.decide(order, "timeout", systemContext(now), { eventId }));
   if (attempt.kind === "APPLIED") {
     deps.metrics.inc("orders_timed_out_total");
     deps.metrics.timeoutLateness.observe(Math.max(0, now.getTime() - attempt.result.previous.expiresAt.getTime()) / 1000);
     await releaseHold(deps, attempt.result.order.reservationId);
     return { kind: "TIMED_OUT" };
   }
-  if (attempt.order?.status === "PAYMENT_TIMEOUT") {
+  const { order } = attempt;
+  if (order && Order.hasTimedOut(order)) {
     // A previous run may have died between the commit and the release: release is idempotent.
-    await releaseHold(deps, attempt.order.reservationId);
+    await releaseHold(deps, order.reservationId);
     return { kind: "ALREADY_TIMED_OUT" };
   }
-  if (seen.notDue) return { kind: "NOT_DUE", expiresAt: seen.notDue };
-  return { kind: "NOT_APPLICABLE", order: attempt.order };
+  // Waiting for payment still, but its deadline has not come (a job fired early).
+  if (order && Order.can(order, SYSTEM_ACTOR, "timeout")) return { kind: "NOT_DUE", expiresAt: order.expiresAt };
+  return { kind: "NOT_APPLICABLE", order };
 }
 
 async function releaseHold(deps: WorkerDeps, reservationId: string | null): Promise<void> {

@@ -1,45 +1,62 @@
-import { orderRepository, saveTransition, type OrderWrite } from "@order-flow/db";
-import type { OrderState, TransitionResult } from "@order-flow/domain";
+import {
+  changeOrder,
+  type Decision,
+  type OrderState,
+  type Refusal,
+  type SaveOptions,
+  type TransitionResult,
+} from "@order-flow/domain";
+import { orderLabel } from "./order-label.ts";
 import type { WorkerDeps } from "./worker-deps.ts";
-
-/** What to write for the order as just read; null when nothing applies to it (any more). */
-export type Decision = {
-  result: TransitionResult;
-  /** more writes in the same statement, made only when the transition wins */
-  alsoWrite?: (write: OrderWrite) => void;
-} | null;
 
 export type TransitionAttempt =
   | { kind: "APPLIED"; result: TransitionResult }
-  | { kind: "SKIPPED"; order: OrderState | null };
+  /** nothing applies to the order as it stands (null: there is no such order), and why */
+  | { kind: "SKIPPED"; order: OrderState | null; why?: Refusal };
+
+export type TransitionOptions = {
+  /** writes in the same statement, made only when the transition wins */
+  alongside?: (result: TransitionResult) => SaveOptions;
+  /** the order as the handler holds it (from its event, or just read): decided on without a read */
+  known?: OrderState | undefined;
+  maxTries?: number;
+};
 
 /**
- * Re-reads the order, asks `decide`, and commits with the conditional write. A lost race
- * (another worker, the API, a redelivered job) re-reads and decides again, so the handler
- * acts on the state that actually won.
+ * Asks the aggregate about the order and commits with the conditional write (OrderStore +
+ * changeOrder). A lost race (another worker, the API, a redelivered job) re-reads and decides
+ * again, so the handler acts on the state that actually won.
  */
 export async function transitionOrder(
-  deps: Pick<WorkerDeps, "prisma"> & Partial<Pick<WorkerDeps, "metrics" | "log">>,
+  deps: Pick<WorkerDeps, "orders"> & Partial<Pick<WorkerDeps, "metrics" | "log">>,
   orderId: string,
   decide: (order: OrderState) => Decision,
-  maxTries = 3,
-  /** the order as the handler just read it: saves the first re-read (the write is conditional anyway) */
-  justRead?: OrderState,
+  options: TransitionOptions = {},
 ): Promise<TransitionAttempt> {
-  for (let attempt = 1; attempt <= maxTries; attempt++) {
-    const order = attempt === 1 && justRead ? justRead : await orderRepository.findById(deps.prisma, orderId);
-    if (!order) return { kind: "SKIPPED", order: null };
-    const decision = decide(order);
-    if (!decision) return { kind: "SKIPPED", order };
-    const outcome = await saveTransition(deps.prisma, decision.result, decision.alsoWrite);
-    if (outcome === "APPLIED") {
-      const { previous, order: next } = decision.result;
+  const { alongside } = options;
+  const outcome = await changeOrder(deps.orders, {
+    orderId,
+    known: options.known,
+    decide: (order) => {
+      const decision = decide(order);
+      return decision.applies && alongside ? { ...decision, save: alongside(decision.result) } : decision;
+    },
+    ...(options.maxTries !== undefined ? { maxTries: options.maxTries } : {}),
+  });
+  switch (outcome.kind) {
+    case "APPLIED": {
+      const { previous, order: next } = outcome.result;
       deps.metrics?.orderTransitions.inc({ from: previous.status, to: next.status });
       // Debug in the process log; always in the job's own log (JobJournal).
       deps.log?.debug({ orderId, from: previous.status, to: next.status }, `order ${next.orderNumber} moved ${previous.status} → ${next.status}`);
-      return { kind: "APPLIED", result: decision.result };
+      return { kind: "APPLIED", result: outcome.result };
     }
-    if (outcome === "NOT_FOUND") return { kind: "SKIPPED", order: null };
+    case "REFUSED":
+      return { kind: "SKIPPED", order: outcome.order, why: outcome.why };
+    case "NOT_FOUND":
+    case "REPLAYED":
+      return { kind: "SKIPPED", order: null };
+    case "CONTENDED":
+      throw new Error(`${orderLabel(orderId, outcome.order)}: lost the race ${outcome.tries} times in a row; retrying later`);
   }
-  throw new Error(`order ${orderId}: lost the race ${maxTries} times in a row; retrying later`);
 }

@@ -1,4 +1,11 @@
-import { auditRepository, captureRepository, orderRepository, paymentRepository, type PaymentStatus } from "@order-flow/db";
+import {
+  auditRepository,
+  captureRepository,
+  inPgTransaction,
+  orderRepository,
+  paymentRepository,
+  type PaymentStatus,
+} from "@order-flow/db";
 import type { OrderAuditEventType } from "@order-flow/domain";
 import type { WorkerDeps } from "./worker-deps.ts";
 
@@ -58,7 +65,7 @@ export async function refundCapture(
     ).refundId;
   const refunded = { refundId, amount, alreadyRecorded: capture?.refundId != null };
   const now = deps.clock();
-  await deps.prisma.$transaction(async (tx) => {
+  await inPgTransaction(deps.prisma, async (tx) => {
     await captureRepository.recordRefund(tx, { pgTransactionId: req.captureId, refundId, amount, now });
     await paymentRepository.changeStatus(tx, req.paymentId, NOT_REFUNDED, "REFUNDED", { refundId, ofCapture: req.captureId, now });
     if (options.recordOnOrder) await orderRepository.recordRefundId(tx, req.orderId, refundId, now);

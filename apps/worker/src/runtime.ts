@@ -1,5 +1,13 @@
 import { createLogger, type Logger } from "@order-flow/config";
-import { createPrisma, onOutboxCommit, orderRepository, outboxRepository, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
+import {
+  createPrisma,
+  onOutboxCommit,
+  outboxRepository,
+  pgOrderStore,
+  pgReservationLedger,
+  sandboxLedgerRepository,
+  type PrismaClient,
+} from "@order-flow/db";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
 import {
   JOB_PAYLOAD_SCHEMAS,
@@ -108,6 +116,8 @@ function jobContext(deps: WorkerDeps, queue: string, job: Job, token: string | u
       attempt,
       attempts,
       isLastAttempt: attempt >= attempts,
+      // attemptsStarted counts every move to active, stalled runs and delays included.
+      redelivered: job.attemptsMade > 0 || (job.attemptsStarted ?? 0) > 1,
       delayUntil: async (timestamp) => {
         await job.moveToDelayed(timestamp, token);
         journal.note(`put back until ${new Date(timestamp).toISOString()}`);
@@ -121,7 +131,7 @@ function jobContext(deps: WorkerDeps, queue: string, job: Job, token: string | u
 async function orderOfJob(deps: WorkerDeps, job: Job): Promise<FailedOrder | null> {
   const id = (job.data as { orderId?: unknown } | undefined)?.orderId;
   if (typeof id !== "string") return null;
-  const number = orderNumberOfJobName(job.name) ?? (await orderRepository.findById(deps.prisma, id).catch(() => null))?.orderNumber;
+  const number = orderNumberOfJobName(job.name) ?? (await deps.orders.find(id).catch(() => null))?.orderNumber;
   return { id, number: number ?? null };
 }
 
@@ -194,7 +204,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     closers.push(() => stockRedis.quit().catch(() => stockRedis.disconnect()));
     stock = new RedisStockReservationService({
       redis: stockRedis,
-      prisma,
+      ledger: pgReservationLedger(prisma),
       prefix: options.redisPrefix,
       ...(options.reservationSweepGraceMs !== undefined ? { sweepGraceMs: options.reservationSweepGraceMs } : {}),
     });
@@ -219,6 +229,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   onOutboxCommit(prisma, dispatcher.dispatch);
   const deps: WorkerDeps = {
     prisma,
+    orders: pgOrderStore(prisma),
     stock,
     gateway:
       options.gateway ??
@@ -245,7 +256,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
 
   const prefix = bullPrefix(options.redisPrefix);
   const traced = options.telemetry ? { telemetry: options.telemetry } : {};
-  // An idle queue's worker blocks on its marker this long (BullMQ's cap, seconds) before it
+  // An idle queue's worker blocks on its marker this long (seconds; BullMQ's default is 5) before it
   // looks again: a new or due job wakes it at once, so only idle polling gets rarer.
   const drainDelay = 10;
   const workers: Worker[] = [];

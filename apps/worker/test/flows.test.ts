@@ -45,6 +45,7 @@ function runHandler(payload: JobPayload): Promise<void> {
       attempt: 1,
       attempts: 3,
       isLastAttempt: false,
+      redelivered: false,
       note: async () => {},
       delayUntil: async () => {
         throw new Error("not due");
@@ -220,7 +221,7 @@ describe("worker flows (relay + handlers, real Redis and PostgreSQL)", () => {
       h.db.prisma,
       order.id,
       (o) => Order.requestPayment(o, ctx(customerOf(o)), { paymentId }),
-      (write) => write.insertPayment({ id: paymentId, orderId: order.id, amount: order.totalAmount, now: new Date() }),
+      [{ kind: "openPayment", paymentId, orderId: order.id, amount: order.totalAmount, at: new Date() }],
     );
     await eventually(() => statusOf(h, order.id), (s) => s === "PAYMENT_TIMEOUT");
 

@@ -52,7 +52,7 @@ describe("worker metrics", () => {
   it("count holds released by the reservation sweep", async () => {
     // A hold whose order was never written (the API died after reserving) is the sweep's to release.
     const { storeId, productId } = await seedProduct(h, 5);
-    const held = await h.stock.reserve({ orderId: randomUUID(), storeId, items: [{ productId, quantity: 1 }], holdSeconds: 1, now: new Date() });
+    const { result: held } = await h.stock.holdOnly({ orderId: randomUUID(), storeId, items: [{ productId, quantity: 1 }], holdSeconds: 1, now: new Date() });
     expect(held.ok).toBe(true);
     await eventually(
       () => runtime.metrics.text(),

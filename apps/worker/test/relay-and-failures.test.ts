@@ -72,7 +72,7 @@ describe("outbox relay and dead letters", () => {
       expect(count(audit, "ORDER_CONFIRMED")).toBe(1);
       expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 4, available: 4, reserved: 0 });
     }
-    // Sent marks are gathered for a moment after the enqueue (one UPDATE for many commits).
+    // The last transitions' rows are marked sent by their dispatcher's next batch (or the relay).
     expect(await eventually(() => outboxRepository.pendingCount(h.db.prisma), (n) => n === 0)).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 import type { AuditRecord } from "@order-flow/domain";
-import type { Db, PrismaClient } from "./client.ts";
-import type { Prisma } from "./generated/prisma/client.ts";
+import type { PrismaClient } from "./client.ts";
+import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 export type AuditEntryView = {
   eventType: string;
@@ -10,25 +10,25 @@ export type AuditEntryView = {
   metadata: Record<string, unknown>;
 };
 
-function toRow(record: AuditRecord) {
-  return {
-    id: record.eventId,
-    eventId: record.eventId,
-    orderId: record.orderId,
-    eventType: record.eventType,
-    changeSummary: record.changeSummary,
-    actorUserId: record.actorUserId,
-    recordedAt: record.recordedAt,
-    metadata: record.metadata as Prisma.InputJsonValue,
-  };
-}
-
 export const auditRepository = {
-  /** Appends inside the caller's transaction; an event id already recorded is skipped. */
-  async append(db: Db, records: AuditRecord[]): Promise<number> {
+  /**
+   * Appends in one statement, inside the caller's transaction when given its connection
+   * (inPgTransaction); an event id already recorded is skipped. Returns the entries added.
+   */
+  async append(db: SqlTarget, records: AuditRecord[]): Promise<number> {
     if (records.length === 0) return 0;
-    const { count } = await db.orderAudit.createMany({ data: records.map(toRow), skipDuplicates: true });
-    return count;
+    const p = new SqlParams();
+    return runCount(
+      db,
+      `INSERT INTO p_order_audit (id, event_id, order_id, event_type, change_summary, actor_user_id, recorded_at, metadata)
+       SELECT x."eventId", x."eventId", x."orderId", x."eventType", x."changeSummary", x."actorUserId", x."recordedAt",
+         COALESCE(x.metadata, '{}')
+       FROM jsonb_to_recordset(${p.json(records)})
+         AS x("eventId" uuid, "orderId" uuid, "eventType" text, "changeSummary" text, "actorUserId" uuid,
+              "recordedAt" timestamptz, metadata jsonb)
+       ON CONFLICT DO NOTHING`,
+      p,
+    );
   },
 
   /**
@@ -39,17 +39,15 @@ export const auditRepository = {
     return auditRepository.append(prisma, records);
   },
 
-  async listByOrder(db: Db, orderId: string): Promise<AuditEntryView[]> {
-    const rows = await db.orderAudit.findMany({
-      where: { orderId },
-      orderBy: { seq: "asc" },
-    });
-    return rows.map((r) => ({
-      eventType: r.eventType,
-      changeSummary: r.changeSummary,
-      actorUserId: r.actorUserId,
-      recordedAt: r.recordedAt,
-      metadata: (r.metadata ?? {}) as Record<string, unknown>,
-    }));
+  /** The order's trail in the order it was written. */
+  async listByOrder(db: SqlTarget, orderId: string): Promise<AuditEntryView[]> {
+    const p = new SqlParams();
+    return runStatement<AuditEntryView>(
+      db,
+      `SELECT event_type AS "eventType", change_summary AS "changeSummary", actor_user_id AS "actorUserId",
+         recorded_at AS "recordedAt", COALESCE(metadata, '{}') AS metadata
+       FROM p_order_audit WHERE order_id = ${p.add(orderId, "uuid")} ORDER BY seq`,
+      p,
+    );
   },
 };

@@ -1,5 +1,5 @@
-import type { Db, PrismaClient } from "./client.ts";
-import { runStatement, SqlParams } from "./sql-statement.ts";
+import type { PrismaClient } from "./client.ts";
+import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 /** One capture the PG reported (pgTransactionId) and, once given back, its refund. */
 export type PaymentCapture = {
@@ -18,42 +18,43 @@ export type PaymentCapture = {
 
 export type NewPaymentCapture = Omit<PaymentCapture, "refundId" | "refundedAmount" | "refundedAt">;
 
-type Row = Omit<PaymentCapture, "amount" | "refundedAmount"> & {
-  amount: bigint | number | string;
-  refundedAmount: bigint | number | string | null;
-};
-
-// Money columns are BIGINT; amounts stay numbers (safe integers) past this boundary.
-function toCapture(row: Row): PaymentCapture {
-  return { ...row, amount: Number(row.amount), refundedAmount: row.refundedAmount === null ? null : Number(row.refundedAmount) };
-}
+// Money columns are BIGINT: the pool's int8 parser reads them as numbers (safe integers).
+const SELECT_CAPTURE = `SELECT pg_transaction_id AS "pgTransactionId", payment_id AS "paymentId", order_id AS "orderId", amount, kept,
+  webhook_event_id AS "webhookEventId", captured_at AS "capturedAt", refund_id AS "refundId",
+  refunded_amount AS "refundedAmount", refunded_at AS "refundedAt"
+  FROM p_payment_capture`;
 
 export const captureRepository = {
   /** One query on the pool (the webhook reads it on every PAID). */
   async findById(prisma: PrismaClient, pgTransactionId: string): Promise<PaymentCapture | null> {
     const params = new SqlParams();
-    const rows = await runStatement<Row>(
-      prisma.$pool,
-      `SELECT pg_transaction_id AS "pgTransactionId", payment_id AS "paymentId", order_id AS "orderId", amount, kept,
-         webhook_event_id AS "webhookEventId", captured_at AS "capturedAt", refund_id AS "refundId",
-         refunded_amount AS "refundedAmount", refunded_at AS "refundedAt"
-       FROM p_payment_capture WHERE pg_transaction_id = ${params.add(pgTransactionId)}`,
+    const rows = await runStatement<PaymentCapture>(
+      prisma,
+      `${SELECT_CAPTURE} WHERE pg_transaction_id = ${params.add(pgTransactionId)}`,
       params,
     );
-    return rows[0] ? toCapture(rows[0]) : null;
+    return rows[0] ?? null;
   },
 
-  async listByOrder(db: Db | PrismaClient, orderId: string): Promise<PaymentCapture[]> {
-    const rows = await db.paymentCapture.findMany({ where: { orderId }, orderBy: { capturedAt: "asc" } });
-    return rows.map(toCapture);
+  async listByOrder(db: SqlTarget, orderId: string): Promise<PaymentCapture[]> {
+    const params = new SqlParams();
+    return runStatement<PaymentCapture>(
+      db,
+      `${SELECT_CAPTURE} WHERE order_id = ${params.add(orderId, "uuid")} ORDER BY captured_at`,
+      params,
+    );
   },
 
   /** The refund of one capture, recorded once: true only for the caller that recorded it. */
-  async recordRefund(db: Db, input: { pgTransactionId: string; refundId: string; amount: number; now: Date }): Promise<boolean> {
-    const { count } = await db.paymentCapture.updateMany({
-      where: { pgTransactionId: input.pgTransactionId, refundId: null },
-      data: { refundId: input.refundId, refundedAmount: BigInt(input.amount), refundedAt: input.now },
-    });
+  async recordRefund(db: SqlTarget, input: { pgTransactionId: string; refundId: string; amount: number; now: Date }): Promise<boolean> {
+    const params = new SqlParams();
+    const count = await runCount(
+      db,
+      `UPDATE p_payment_capture SET refund_id = ${params.add(input.refundId)}, refunded_amount = ${params.add(input.amount, "bigint")},
+         refunded_at = ${params.add(input.now, "timestamptz")}
+       WHERE pg_transaction_id = ${params.add(input.pgTransactionId)} AND refund_id IS NULL`,
+      params,
+    );
     return count === 1;
   },
 };

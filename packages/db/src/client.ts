@@ -14,12 +14,13 @@ const poolTypes = {
 export type { Prisma } from "./generated/prisma/client.ts";
 
 /**
- * Prisma's client plus the pg pool under it: the hot path (order writes and reads, see
- * order-statements.ts) talks to the pool directly, everything else goes through Prisma.
+ * Prisma's client plus the pg pool under it. The repositories of this package run every
+ * statement on the pool (runStatement, inPgTransaction): Prisma owns the schema, the
+ * migrations and the generated types.
  */
 export type PrismaClient = GeneratedPrismaClient & { readonly $pool: pg.Pool };
 
-/** A transaction client, or the client itself: repositories accept either. */
+/** Prisma's transaction client, or the client itself (idempotency keys still take it). */
 export type Db = Omit<
   GeneratedPrismaClient,
   "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends"

@@ -1,73 +1,82 @@
-import { randomUUID } from "node:crypto";
-import type { Db } from "./client.ts";
-
-export type IdempotencyClaim =
-  /** this request holds the claim; `owner` is its token, needed to store the response */
-  | { state: "NEW"; owner: string }
-  | { state: "REPLAY"; status: number; body: unknown }
-  | { state: "MISMATCH" }
-  | { state: "IN_USE" };
+import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 /**
- * The response of the request that holds a claim, stored by the order's own statement
- * (OrderWrite.completeIdempotencyClaim) only while `owner` still holds the claim.
+ * The response to one Idempotency-Key, stored by the statement that does the request's work
+ * (OrderWrite.completeIdempotencyClaim) or, for a request without one, by `record`. Inserting
+ * it is that statement's gate: PostgreSQL's unique key on (user, key) decides which of two
+ * twins did the work, whatever happened to the in-flight claim in Redis.
  */
-export type IdempotencyCompletion = { userId: string; key: string; owner: string; status: number; body: unknown };
+export type IdempotencyCompletion = {
+  userId: string;
+  key: string;
+  /** the request that stored it (a random token per request) */
+  owner: string;
+  requestHash: string;
+  /** when the request claimed the key; the record lives 24 h from then */
+  at: Date;
+  status: number;
+  body: unknown;
+};
 
-const TTL_MS = 24 * 60 * 60 * 1000;
+/** What the request that stored an answer for (user, key) did. */
+export type StoredIdempotentResponse = { requestHash: string; status: number; body: unknown };
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
- * A claim with no response after this long is taken over by a twin: its first request
- * probably died. If it was only slow, its write finds the claim no longer its own and
- * makes no order (the owner token), so a takeover never doubles an order.
+ * An in-flight claim with no answer after this long is given up: its request probably died,
+ * and a retry runs. If it was only slow, whichever of the two stores its answer first wins
+ * (the unique key), and the other writes nothing and answers the same.
  */
 export const ABANDONED_AFTER_MS = 30_000;
 
+/**
+ * The INSERT that stores an answer, as a gate: RETURNING a row only when the answer was stored.
+ * An expired record (past its 24 h, not yet purged) is replaced; so is a claim row without an
+ * answer left abandoned by a process of the previous version (which claimed in PostgreSQL).
+ */
+export function storeAnswerSql(p: SqlParams, c: IdempotencyCompletion, onlyIf = ""): string {
+  const at = p.add(c.at, "timestamptz");
+  return `INSERT INTO p_idempotency_key
+      (user_id, key, request_hash, owner_token, response_status, response_body, created_at, expires_at)
+    SELECT ${p.add(c.userId, "uuid")}, ${p.add(c.key, "text")}, ${p.add(c.requestHash, "text")}, ${p.add(c.owner, "uuid")},
+      ${p.add(c.status, "int")}, ${p.json(c.body)}, ${at}, ${p.add(new Date(c.at.getTime() + IDEMPOTENCY_TTL_MS), "timestamptz")}
+    ${onlyIf}
+    ON CONFLICT (user_id, key) DO UPDATE
+      SET request_hash = EXCLUDED.request_hash, owner_token = EXCLUDED.owner_token,
+          response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
+          created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+      WHERE p_idempotency_key.expires_at <= EXCLUDED.created_at
+         OR (p_idempotency_key.response_status IS NULL
+             AND p_idempotency_key.created_at <= EXCLUDED.created_at - ${p.add(ABANDONED_AFTER_MS, "int")} * interval '1 millisecond')
+    RETURNING 1`;
+}
+
 export const idempotencyRepository = {
-  /** Claims (userId, key) for this request, or says what the first request with that key did. */
-  async claim(
-    db: Db,
-    userId: string,
-    key: string,
-    requestHash: string,
-    now: Date,
-    options: { abandonedAfterMs?: number } = {},
-  ): Promise<IdempotencyClaim> {
-    const owner = randomUUID();
-    const abandonedBefore = new Date(now.getTime() - (options.abandonedAfterMs ?? ABANDONED_AFTER_MS));
-    const inserted = await db.$executeRaw`
-      INSERT INTO p_idempotency_key (user_id, key, request_hash, owner_token, created_at, expires_at)
-      VALUES (${userId}::uuid, ${key}, ${requestHash}, ${owner}::uuid, ${now}, ${new Date(now.getTime() + TTL_MS)})
-      ON CONFLICT (user_id, key) DO UPDATE
-        SET request_hash = EXCLUDED.request_hash, owner_token = EXCLUDED.owner_token,
-            created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
-            response_status = NULL, response_body = NULL
-        WHERE p_idempotency_key.expires_at <= ${now}
-           OR (p_idempotency_key.response_status IS NULL
-               AND p_idempotency_key.request_hash = EXCLUDED.request_hash
-               AND p_idempotency_key.created_at <= ${abandonedBefore})`;
-    if (inserted === 1) return { state: "NEW", owner };
-    return idempotencyRepository.find(db, userId, key, requestHash);
+  /** The live answer stored for (userId, key), or null: none yet (or only a claim of the previous version). */
+  async find(db: SqlTarget, userId: string, key: string, now: Date): Promise<StoredIdempotentResponse | null> {
+    const p = new SqlParams();
+    const [row] = await runStatement<{ requestHash: string; status: number; body: unknown }>(
+      db,
+      `SELECT request_hash AS "requestHash", response_status AS status, response_body AS body
+       FROM p_idempotency_key
+       WHERE user_id = ${p.add(userId, "uuid")} AND key = ${p.add(key, "text")}
+         AND expires_at > ${p.add(now, "timestamptz")} AND response_status IS NOT NULL`,
+      p,
+    );
+    return row ?? null;
   },
 
   /**
-   * What the request holding (userId, key) answered, without claiming anything: for a request
-   * that lost its claim to a takeover. A claim still running, or gone, is IN_USE.
+   * Stores an answer on its own, for a request whose work had no statement to carry it.
+   * False: an answer was already stored for the key (a twin's), and this one was not.
    */
-  async find(db: Db, userId: string, key: string, requestHash: string): Promise<Exclude<IdempotencyClaim, { state: "NEW" }>> {
-    const row = await db.idempotencyKey.findUnique({ where: { userId_key: { userId, key } } });
-    if (!row) return { state: "IN_USE" };
-    if (row.requestHash !== requestHash) return { state: "MISMATCH" };
-    if (row.responseStatus === null) return { state: "IN_USE" };
-    return { state: "REPLAY", status: row.responseStatus, body: row.responseBody };
+  async record(db: SqlTarget, completion: IdempotencyCompletion): Promise<boolean> {
+    const p = new SqlParams();
+    return (await runCount(db, storeAnswerSql(p, completion), p)) === 1;
   },
 
-  /** Forgets this request's claim when it failed before it changed anything, so a retry may run. */
-  async release(db: Db, userId: string, key: string, owner: string): Promise<void> {
-    await db.idempotencyKey.deleteMany({ where: { userId, key, ownerToken: owner, responseStatus: null } });
-  },
-
-  async purgeExpired(db: Db, now: Date): Promise<number> {
-    const { count } = await db.idempotencyKey.deleteMany({ where: { expiresAt: { lte: now } } });
-    return count;
+  async purgeExpired(db: SqlTarget, now: Date): Promise<number> {
+    const p = new SqlParams();
+    return runCount(db, `DELETE FROM p_idempotency_key WHERE expires_at <= ${p.add(now, "timestamptz")}`, p);
   },
 };

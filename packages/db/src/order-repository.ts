@@ -1,12 +1,8 @@
 import { canView, type Actor, type OrderState, type OrderStatus } from "@order-flow/domain";
-import type { Db, PrismaClient } from "./client.ts";
+import type { PrismaClient } from "./client.ts";
 import { decodeCursor, encodeCursor } from "./order-cursor.ts";
-import { toDomain } from "./order-mapper.ts";
 import { orderFromRow, SELECT_ORDER, type OrderRowWithItemsJson } from "./order-row.ts";
-import { OrderWrite, transitionOutcome, type TransitionOutcome } from "./order-write.ts";
-import { runStatement, SqlParams } from "./sql-statement.ts";
-
-export type { TransitionOutcome } from "./order-write.ts";
+import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 export type OrderListQuery = {
   viewer: Actor;
@@ -24,15 +20,10 @@ export class InvalidCursor extends Error {
 }
 
 export const orderRepository = {
-  /** A new order and its items, in one statement (use OrderWrite to add audit, outbox and more). */
-  async create(prisma: PrismaClient, order: OrderState): Promise<void> {
-    await new OrderWrite().insertOrder(order).run(prisma.$pool);
-  },
-
   /** The order with its items, in one query. */
   async findById(prisma: PrismaClient, id: string): Promise<OrderState | null> {
     const params = new SqlParams();
-    const rows = await runStatement<OrderRowWithItemsJson>(prisma.$pool, `${SELECT_ORDER} WHERE o.id = ${params.add(id, "uuid")}`, params);
+    const rows = await runStatement<OrderRowWithItemsJson>(prisma, `${SELECT_ORDER} WHERE o.id = ${params.add(id, "uuid")}`, params);
     return rows[0] ? orderFromRow(rows[0]) : null;
   },
 
@@ -42,69 +33,70 @@ export const orderRepository = {
     return order && canView(viewer, order) ? order : null;
   },
 
-  /**
-   * One conditional write on id + expected status + expected version: of two racers
-   * from the same state exactly one gets APPLIED (saveTransition adds audit and outbox).
-   */
-  async transition(prisma: PrismaClient, previous: OrderState, next: OrderState): Promise<TransitionOutcome> {
-    return transitionOutcome(await new OrderWrite().transition(previous, next).run(prisma.$pool));
-  },
-
-  async list(db: Db, query: OrderListQuery): Promise<{ items: OrderState[]; nextCursor: string | null }> {
-    const where: Record<string, unknown>[] = [];
+  /** A page of the orders the viewer may see, newest first (keyset on created_at, id). */
+  async list(db: SqlTarget, query: OrderListQuery): Promise<{ items: OrderState[]; nextCursor: string | null }> {
+    const params = new SqlParams();
+    const where: string[] = [];
     const { viewer } = query;
-    if (viewer.role === "customer") where.push({ userId: viewer.userId ?? "" });
-    if (viewer.role === "store") where.push({ storeId: viewer.storeId ?? "" });
-    if (query.status) where.push({ status: query.status });
-    if (query.storeId) where.push({ storeId: query.storeId });
+    // A viewer without its own id matches nothing (col = NULL is never true).
+    if (viewer.role === "customer") where.push(`o.user_id = ${params.add(viewer.userId ?? null, "uuid")}`);
+    if (viewer.role === "store") where.push(`o.store_id = ${params.add(viewer.storeId ?? null, "uuid")}`);
+    if (query.status) where.push(`o.status = ${params.add(query.status)}`);
+    if (query.storeId) where.push(`o.store_id = ${params.add(query.storeId, "uuid")}`);
     if (query.cursor !== undefined) {
       const cursor = decodeCursor(query.cursor);
       if (!cursor) throw new InvalidCursor("cursor is not valid");
-      where.push({
-        OR: [
-          { createdAt: { lt: cursor.createdAt } },
-          { createdAt: cursor.createdAt, id: { lt: cursor.id } },
-        ],
-      });
+      where.push(`(o.created_at, o.id) < (${params.add(cursor.createdAt, "timestamptz")}, ${params.add(cursor.id, "uuid")})`);
     }
-    const rows = await db.order.findMany({
-      where: { AND: where },
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      take: query.limit + 1,
-      include: { items: true },
-    });
-    const page = rows.slice(0, query.limit);
+    const rows = await runStatement<OrderRowWithItemsJson>(
+      db,
+      `${SELECT_ORDER}${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY o.created_at DESC, o.id DESC LIMIT ${params.add(query.limit + 1, "int")}`,
+      params,
+    );
+    const page = rows.slice(0, query.limit).map(orderFromRow);
     const last = page[page.length - 1];
     return {
-      items: page.map(toDomain),
+      items: page,
       nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
     };
   },
 
   /** Unpaid orders whose deadline has passed: the safety net behind the delayed timeout jobs. */
-  async findExpiredOrders(db: Db, now: Date, limit: number): Promise<OrderState[]> {
-    const rows = await db.order.findMany({
-      where: { status: { in: UNPAID_STATUSES }, expiresAt: { lte: now } },
-      orderBy: { expiresAt: "asc" },
-      take: limit,
-      include: { items: true },
-    });
-    return rows.map(toDomain);
+  async findExpiredOrders(db: SqlTarget, now: Date, limit: number): Promise<OrderState[]> {
+    const params = new SqlParams();
+    const rows = await runStatement<OrderRowWithItemsJson>(
+      db,
+      `${SELECT_ORDER} WHERE o.status = ANY(${params.add(UNPAID_STATUSES, "text[]")})
+         AND o.expires_at <= ${params.add(now, "timestamptz")}
+       ORDER BY o.expires_at LIMIT ${params.add(limit, "int")}`,
+      params,
+    );
+    return rows.map(orderFromRow);
   },
 
   /**
    * Records the PG's refund id on an order whose status does not change with the refund
    * (a cancelled or rejected order refunded afterwards); true only the first time.
    */
-  async recordRefundId(db: Db, orderId: string, refundId: string, now: Date): Promise<boolean> {
-    const { count } = await db.order.updateMany({
-      where: { id: orderId, refundId: null },
-      data: { refundId, updatedAt: now, version: { increment: 1 } },
-    });
+  async recordRefundId(db: SqlTarget, orderId: string, refundId: string, now: Date): Promise<boolean> {
+    const params = new SqlParams();
+    const count = await runCount(
+      db,
+      `UPDATE p_order SET refund_id = ${params.add(refundId)}, updated_at = ${params.add(now, "timestamptz")}, version = version + 1
+       WHERE id = ${params.add(orderId, "uuid")} AND refund_id IS NULL`,
+      params,
+    );
     return count === 1;
   },
 
-  async orderNumberTaken(db: Db, orderNumber: string): Promise<boolean> {
-    return (await db.order.count({ where: { orderNumber } })) > 0;
+  async orderNumberTaken(db: SqlTarget, orderNumber: string): Promise<boolean> {
+    const params = new SqlParams();
+    const rows = await runStatement<{ taken: boolean }>(
+      db,
+      `SELECT EXISTS (SELECT 1 FROM p_order WHERE order_number = ${params.add(orderNumber)}) AS taken`,
+      params,
+    );
+    return rows[0]?.taken === true;
   },
 };

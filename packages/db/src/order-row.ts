@@ -1,6 +1,10 @@
 import type { OrderItem, OrderState, OrderStatus } from "@order-flow/domain";
+import { int8ToNumber } from "./int8.ts";
 
-/** An order row as pg returns it, with its items aggregated as JSON in the same query. */
+/**
+ * An order row as the pg pool returns it (BIGINT already a number, timestamps as Date), with
+ * its items aggregated as JSON in the same query: the one shape every order read maps from.
+ */
 export type OrderRowWithItemsJson = {
   id: string;
   order_number: string;
@@ -21,7 +25,7 @@ export type OrderRowWithItemsJson = {
   items: OrderItem[];
 };
 
-/** Order + items in one round trip (Prisma's include issues two queries). */
+/** Order + items in one round trip; callers append WHERE / ORDER BY / LIMIT. */
 export const SELECT_ORDER = `SELECT o.id, o.order_number, o.user_id, o.store_id, o.status, o.total_amount, o.reservation_id,
   o.payment_id, o.expires_at, o.confirmed_at, o.cancelled_at, o.failure_reason, o.refund_id, o.version, o.created_at,
   o.updated_at,
@@ -39,7 +43,8 @@ export function orderFromRow(row: OrderRowWithItemsJson): OrderState {
     items: row.items.map((i) => ({
       productId: i.productId,
       productName: i.productName,
-      unitPrice: i.unitPrice,
+      // JSON numbers past 2^53 would arrive rounded: refuse them as the int8 parser does.
+      unitPrice: int8ToNumber(i.unitPrice),
       quantity: i.quantity,
     })),
     totalAmount: row.total_amount,

@@ -1,10 +1,12 @@
-import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
+import type { AuditRecord, DomainEvent, OrderState, PaymentWebhookRecord, SaveOutcome } from "@order-flow/domain";
 import { captureTraceContext } from "@order-flow/telemetry";
 import type pg from "pg";
+import type { PrismaClient } from "./client.ts";
 import { outboxSinkOf } from "./outbox-sink.ts";
 import type { NewPaymentCapture } from "./capture-repository.ts";
-import type { IdempotencyCompletion } from "./idempotency-repository.ts";
+import { storeAnswerSql, type IdempotencyCompletion } from "./idempotency-repository.ts";
 import type { PaymentStatus } from "./payment-repository.ts";
+import { confirmReservationCtes } from "./reservation-confirm.ts";
 import type { NewReservationLogRow } from "./reservation-log-row.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
 
@@ -19,21 +21,10 @@ export type PaymentChange = {
   now: Date;
 };
 
-export type WebhookEventRecord = {
-  eventId: string;
-  paymentId: string | null;
-  orderId: string | null;
-  status: string;
-  amount: number | null;
-  outcome: string;
-  receivedAt: Date;
-  payload: unknown;
-};
-
-export type TransitionOutcome = "APPLIED" | "LOST_RACE" | "NOT_FOUND";
+export type WebhookEventRecord = PaymentWebhookRecord;
 
 /** What a gated transition's result means for its caller. */
-export function transitionOutcome(result: OrderWriteResult): TransitionOutcome {
+export function transitionOutcome(result: OrderWriteResult): SaveOutcome {
   return result.passed ? "APPLIED" : result.orderFound ? "LOST_RACE" : "NOT_FOUND";
 }
 
@@ -99,21 +90,14 @@ export class OrderWrite {
   }
 
   /**
-   * Stores the response of the request holding an idempotency claim, only while that request
-   * still holds it (its owner token; a takeover replaces the token) and no response is stored;
-   * becomes the gate, so a request that lost its claim writes nothing. Add it before the parts
-   * it gates (insertOrder and the rest).
+   * Stores the answer to the request's Idempotency-Key with the work it answers for; becomes
+   * the gate, so when an answer is already stored for the key (a twin's, even one that
+   * Redis lost track of) this statement writes nothing. Add it before the parts it gates
+   * (insertOrder and the rest).
    */
   completeIdempotencyClaim(claim: IdempotencyCompletion): this {
-    const p = this.#p;
-    const earlier = this.#gate ? ` AND EXISTS (SELECT 1 FROM ${this.#gate})` : "";
-    this.#cte(
-      "idempotency_claim",
-      `UPDATE p_idempotency_key SET response_status = ${p.add(claim.status, "int")}, response_body = ${p.json(claim.body)}
-       WHERE user_id = ${p.add(claim.userId, "uuid")} AND key = ${p.add(claim.key)}
-         AND owner_token = ${p.add(claim.owner, "uuid")} AND response_status IS NULL${earlier}
-       RETURNING 1`,
-    );
+    const earlier = this.#gate ? `WHERE EXISTS (SELECT 1 FROM ${this.#gate})` : "";
+    this.#cte("idempotency_claim", storeAnswerSql(this.#p, claim, earlier));
     this.#gate = "idempotency_claim";
     return this;
   }
@@ -232,7 +216,20 @@ export class OrderWrite {
     return this;
   }
 
-  async run(pool: pg.Pool): Promise<OrderWriteResult> {
+  /**
+   * The durable half of a sale (its Redis half ran first): the log row RESERVED -> CONFIRMED
+   * and on_hand lowered by its products, behind the gate, so the sale lands with the order
+   * change that records it or not at all. A row no longer RESERVED (already sold, or released
+   * by a cancel that won) changes nothing.
+   */
+  confirmReservation(reservationId: string): this {
+    this.#ctes.push(...confirmReservationCtes(this.#p, reservationId, this.#gate));
+    return this;
+  }
+
+  /** Runs the write as one statement on the pool (given the Prisma client, the pool under it). */
+  async run(on: pg.Pool | PrismaClient): Promise<OrderWriteResult> {
+    const pool = "$pool" in on ? on.$pool : on;
     const p = this.#p;
     if (this.#audit.length > 0) {
       this.#cte(

@@ -1,6 +1,7 @@
 import type { DomainEvent } from "@order-flow/domain";
-import type { Db, PrismaClient } from "./client.ts";
+import type { PrismaClient } from "./client.ts";
 import { inPgTransaction } from "./pg-transaction.ts";
+import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 export type OutboxRow = {
   id: string;
@@ -29,29 +30,31 @@ export const outboxRepository = {
     /** rows committed less than this long ago are left to the process that committed them */
     graceMs = 0,
   ): Promise<number> {
-    return inPgTransaction(prisma.$pool, async (client) => {
-      const lock = await client.query<{ locked: boolean }>({
-        name: "outbox_relay_lock",
-        text: "SELECT pg_try_advisory_xact_lock($1) AS locked",
-        values: [RELAY_LOCK_KEY],
-      });
-      if (lock.rows[0]?.locked !== true) return 0;
-      const { rows } = await client.query<{
+    return inPgTransaction(prisma, async (client) => {
+      const lockParams = new SqlParams();
+      const lock = await runStatement<{ locked: boolean }>(
+        client,
+        `SELECT pg_try_advisory_xact_lock(${lockParams.add(RELAY_LOCK_KEY, "bigint")}) AS locked`,
+        lockParams,
+      );
+      if (lock[0]?.locked !== true) return 0;
+      const take = new SqlParams();
+      const rows = await runStatement<{
         id: string;
         event_type: string;
         payload: DomainEvent;
         available_at: Date;
         order_number: string | null;
         trace_context: string | null;
-      }>({
-        name: "outbox_relay_take",
-        text: `SELECT e.id, e.event_type, e.payload, e.available_at, e.trace_context,
-                 (SELECT o.order_number FROM p_order o WHERE o.id = e.order_id) AS order_number
-               FROM p_outbox_event e
-               WHERE e.sent_at IS NULL AND e.recorded_at <= now() - make_interval(secs => $2::float8 / 1000)
-               ORDER BY e.created_at LIMIT $1 FOR UPDATE OF e SKIP LOCKED`,
-        values: [limit, graceMs],
-      });
+      }>(
+        client,
+        `SELECT e.id, e.event_type, e.payload, e.available_at, e.trace_context,
+           (SELECT o.order_number FROM p_order o WHERE o.id = e.order_id) AS order_number
+         FROM p_outbox_event e
+         WHERE e.sent_at IS NULL AND e.recorded_at <= now() - make_interval(secs => ${take.add(graceMs, "float8")} / 1000)
+         ORDER BY e.created_at LIMIT ${take.add(limit, "int")} FOR UPDATE OF e SKIP LOCKED`,
+        take,
+      );
       if (rows.length === 0) return 0;
       await publish(
         rows.map((r) => ({
@@ -63,11 +66,12 @@ export const outboxRepository = {
           traceContext: r.trace_context,
         })),
       );
-      await client.query({
-        name: "outbox_relay_mark_sent",
-        text: `UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY($1::uuid[])`,
-        values: [rows.map((r) => r.id)],
-      });
+      const sent = new SqlParams();
+      await runStatement(
+        client,
+        `UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY(${sent.add(rows.map((r) => r.id), "uuid[]")})`,
+        sent,
+      );
       return rows.length;
     });
   },
@@ -79,11 +83,12 @@ export const outboxRepository = {
    */
   async markSent(prisma: PrismaClient, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await prisma.$pool.query({
-      name: "outbox_mark_sent",
-      text: `UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY($1::uuid[]) AND sent_at IS NULL`,
-      values: [ids],
-    });
+    const params = new SqlParams();
+    await runStatement(
+      prisma,
+      `UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY(${params.add(ids, "uuid[]")}) AND sent_at IS NULL`,
+      params,
+    );
   },
 
   /**
@@ -91,29 +96,35 @@ export const outboxRepository = {
    * used when Redis lost the jobs they had become. Handlers are idempotent, so an event
    * whose job had already run changes nothing the second time.
    */
-  async requeueSentSince(db: Db, since: Date): Promise<number> {
-    const { count } = await db.outboxEvent.updateMany({ where: { sentAt: { gte: since } }, data: { sentAt: null } });
-    return count;
+  async requeueSentSince(db: SqlTarget, since: Date): Promise<number> {
+    const params = new SqlParams();
+    return runCount(db, `UPDATE p_outbox_event SET sent_at = NULL WHERE sent_at >= ${params.add(since, "timestamptz")}`, params);
   },
 
   /** The trace context of an order's first traced event (its creation): the order's trace. */
   async orderTraceContext(prisma: PrismaClient, orderId: string): Promise<string | null> {
-    const { rows } = await prisma.$pool.query<{ trace_context: string }>({
-      name: "outbox_order_trace_context",
-      text: `SELECT trace_context FROM p_outbox_event
-             WHERE order_id = $1::uuid AND trace_context IS NOT NULL ORDER BY created_at LIMIT 1`,
-      values: [orderId],
-    });
+    const params = new SqlParams();
+    const rows = await runStatement<{ trace_context: string }>(
+      prisma,
+      `SELECT trace_context FROM p_outbox_event
+       WHERE order_id = ${params.add(orderId, "uuid")} AND trace_context IS NOT NULL ORDER BY created_at LIMIT 1`,
+      params,
+    );
     return rows[0]?.trace_context ?? null;
   },
 
-  async pendingCount(db: Db): Promise<number> {
-    return db.outboxEvent.count({ where: { sentAt: null } });
+  async pendingCount(db: SqlTarget): Promise<number> {
+    const rows = await runStatement<{ pending: number }>(
+      db,
+      `SELECT count(*) AS pending FROM p_outbox_event WHERE sent_at IS NULL`,
+      new SqlParams(),
+    );
+    return rows[0]?.pending ?? 0;
   },
 
   /** Sent rows are kept a while for inspection, then removed. */
-  async purgeSent(db: Db, olderThan: Date): Promise<number> {
-    const { count } = await db.outboxEvent.deleteMany({ where: { sentAt: { lt: olderThan } } });
-    return count;
+  async purgeSent(db: SqlTarget, olderThan: Date): Promise<number> {
+    const params = new SqlParams();
+    return runCount(db, `DELETE FROM p_outbox_event WHERE sent_at < ${params.add(olderThan, "timestamptz")}`, params);
   },
 };

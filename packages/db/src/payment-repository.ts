@@ -1,5 +1,5 @@
-import type { Db, PrismaClient } from "./client.ts";
-import { runStatement, SqlParams } from "./sql-statement.ts";
+import type { PrismaClient } from "./client.ts";
+import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 export type PaymentStatus = "REQUESTED" | "PAID" | "FAILED" | "CANCELLED" | "REFUNDED";
 
@@ -19,7 +19,7 @@ export const paymentRepository = {
   async findById(prisma: PrismaClient, id: string): Promise<Payment | null> {
     const params = new SqlParams();
     const rows = await runStatement<Payment>(
-      prisma.$pool,
+      prisma,
       `SELECT id, order_id AS "orderId", amount, status, pg_transaction_id AS "pgTransactionId", refund_id AS "refundId",
          created_at AS "createdAt", updated_at AS "updatedAt" FROM p_payment WHERE id = ${params.add(id, "uuid")}`,
       params,
@@ -33,21 +33,19 @@ export const paymentRepository = {
    * refund of another capture of the same payment never touches it.
    */
   async changeStatus(
-    db: Db,
+    db: SqlTarget,
     id: string,
     from: PaymentStatus[],
     to: PaymentStatus,
     fields: { pgTransactionId?: string | null; refundId?: string | null; ofCapture?: string; now: Date },
   ): Promise<boolean> {
-    const { count } = await db.payment.updateMany({
-      where: { id, status: { in: from }, ...(fields.ofCapture !== undefined ? { pgTransactionId: fields.ofCapture } : {}) },
-      data: {
-        status: to,
-        updatedAt: fields.now,
-        ...(fields.pgTransactionId !== undefined ? { pgTransactionId: fields.pgTransactionId } : {}),
-        ...(fields.refundId !== undefined ? { refundId: fields.refundId } : {}),
-      },
-    });
+    const params = new SqlParams();
+    const set = [`status = ${params.add(to)}`, `updated_at = ${params.add(fields.now, "timestamptz")}`];
+    if (fields.pgTransactionId !== undefined) set.push(`pg_transaction_id = ${params.add(fields.pgTransactionId, "text")}`);
+    if (fields.refundId !== undefined) set.push(`refund_id = ${params.add(fields.refundId, "text")}`);
+    const where = [`id = ${params.add(id, "uuid")}`, `status = ANY(${params.add(from, "text[]")})`];
+    if (fields.ofCapture !== undefined) where.push(`pg_transaction_id = ${params.add(fields.ofCapture)}`);
+    const count = await runCount(db, `UPDATE p_payment SET ${set.join(", ")} WHERE ${where.join(" AND ")}`, params);
     return count === 1;
   },
 };

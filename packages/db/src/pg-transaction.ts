@@ -1,13 +1,17 @@
 import type pg from "pg";
+import type { PrismaClient } from "./client.ts";
 
-/**
- * BEGIN … COMMIT on one pooled connection, for the few multi-statement transactions on the
- * hot path (Prisma's interactive transactions cost more CPU per statement than the query).
- * Rolls back on any error; a connection whose rollback fails is discarded, not reused.
- */
+/** One pooled connection inside inPgTransaction: repositories take it to join the transaction. */
 export type PgClient = pg.PoolClient;
 
-export async function inPgTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * BEGIN … COMMIT on one pooled connection, for the few multi-statement transactions (a
+ * single statement is its own transaction and needs none). Given the Prisma client, it uses
+ * the pool under it. Rolls back on any error; a connection whose rollback fails is
+ * discarded, not reused.
+ */
+export async function inPgTransaction<T>(on: pg.Pool | PrismaClient, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const pool = "$pool" in on ? on.$pool : on;
   const client = await pool.connect();
   let broken: Error | undefined;
   // pg-pool listens for errors on idle clients only: a server shutdown while this one is

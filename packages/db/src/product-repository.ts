@@ -1,6 +1,5 @@
-import type { Db, PrismaClient } from "./client.ts";
-import { int8ToNumber } from "./int8.ts";
-import { runStatement, SqlParams } from "./sql-statement.ts";
+import type { PrismaClient } from "./client.ts";
+import { runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 export type Product = {
   id: string;
@@ -10,23 +9,20 @@ export type Product = {
   onHand: number;
 };
 
+// price is BIGINT: the pool's int8 parser reads it as a number.
+const SELECT_PRODUCT = `SELECT id, store_id AS "storeId", name, price, on_hand AS "onHand" FROM p_product`;
+
 export const productRepository = {
-  async findById(db: Db, id: string): Promise<Product | null> {
-    const row = await db.product.findUnique({
-      where: { id },
-      select: { id: true, storeId: true, name: true, price: true, onHand: true },
-    });
-    return row && { ...row, price: int8ToNumber(row.price) };
+  async findById(db: SqlTarget, id: string): Promise<Product | null> {
+    const params = new SqlParams();
+    const rows = await runStatement<Product>(db, `${SELECT_PRODUCT} WHERE id = ${params.add(id, "uuid")}`, params);
+    return rows[0] ?? null;
   },
 
   /** The catalog entries of an order's lines, in one query on the pool (hot path of POST /orders). */
   async findMany(prisma: PrismaClient, ids: string[]): Promise<Product[]> {
     const params = new SqlParams();
-    return runStatement<Product>(
-      prisma.$pool,
-      `SELECT id, store_id AS "storeId", name, price, on_hand AS "onHand" FROM p_product WHERE id = ANY(${params.add(ids, "uuid[]")})`,
-      params,
-    );
+    return runStatement<Product>(prisma, `${SELECT_PRODUCT} WHERE id = ANY(${params.add(ids, "uuid[]")})`, params);
   },
 
   /**
@@ -34,21 +30,17 @@ export const productRepository = {
    * stock is set through the stock service, which keeps Redis in step.
    */
   async upsertCatalogEntry(
-    db: Db,
+    db: SqlTarget,
     product: { id: string; storeId: string; name: string; price: number; now: Date },
   ): Promise<void> {
-    await db.product.upsert({
-      where: { id: product.id },
-      create: {
-        id: product.id,
-        storeId: product.storeId,
-        name: product.name,
-        price: product.price,
-        onHand: 0,
-        createdAt: product.now,
-        updatedAt: product.now,
-      },
-      update: { name: product.name, price: product.price, updatedAt: product.now },
-    });
+    const params = new SqlParams();
+    await runStatement(
+      db,
+      `INSERT INTO p_product (id, store_id, name, price, on_hand, created_at, updated_at)
+       VALUES (${params.add(product.id, "uuid")}, ${params.add(product.storeId, "uuid")}, ${params.add(product.name)},
+         ${params.add(product.price, "bigint")}, 0, ${params.add(product.now, "timestamptz")}, ${params.add(product.now, "timestamptz")})
+       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, price = EXCLUDED.price, updated_at = EXCLUDED.updated_at`,
+      params,
+    );
   },
 };

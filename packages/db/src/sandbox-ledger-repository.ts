@@ -4,12 +4,9 @@ import { runStatement, SqlParams } from "./sql-statement.ts";
 export type SandboxCaptureRow = { pgTransactionId: string; paymentId: string; amount: number };
 export type SandboxRefundRow = { refundId: string; pgTransactionId: string; amount: number };
 
-type RawCapture = { pgTransactionId: string; paymentId: string; amount: string | number };
-type RawRefund = { refundId: string; pgTransactionId: string; amount: string | number };
-
-// BIGINT arrives as a string (or a number once int8 is parsed): numbers past this boundary.
-const capture = (r: RawCapture): SandboxCaptureRow => ({ pgTransactionId: r.pgTransactionId, paymentId: r.paymentId, amount: Number(r.amount) });
-const refund = (r: RawRefund): SandboxRefundRow => ({ refundId: r.refundId, pgTransactionId: r.pgTransactionId, amount: Number(r.amount) });
+// amount is BIGINT: the pool's int8 parser reads it as a number.
+const capture = (r: SandboxCaptureRow): SandboxCaptureRow => ({ pgTransactionId: r.pgTransactionId, paymentId: r.paymentId, amount: r.amount });
+const refund = (r: SandboxRefundRow): SandboxRefundRow => ({ refundId: r.refundId, pgTransactionId: r.pgTransactionId, amount: r.amount });
 
 /**
  * The sandbox PG's books in PostgreSQL tables of its own (p_sandbox_capture, p_sandbox_refund):
@@ -17,12 +14,11 @@ const refund = (r: RawRefund): SandboxRefundRow => ({ refundId: r.refundId, pgTr
  * must outlive a Redis flush as a real PG's would. Satisfies the payments package's SandboxLedger.
  */
 export function sandboxLedgerRepository(prisma: PrismaClient) {
-  const pool = prisma.$pool;
   return {
     async recordCapture(input: { pgTransactionId: string; paymentId: string; orderId: string; amount: number; at: Date }): Promise<void> {
       const p = new SqlParams();
       await runStatement(
-        pool,
+        prisma,
         `INSERT INTO p_sandbox_capture (pg_transaction_id, payment_id, order_id, amount, captured_at)
          VALUES (${p.add(input.pgTransactionId)}, ${p.add(input.paymentId, "uuid")}, ${p.add(input.orderId, "uuid")},
            ${p.add(input.amount, "bigint")}, ${p.add(input.at, "timestamptz")})
@@ -33,8 +29,8 @@ export function sandboxLedgerRepository(prisma: PrismaClient) {
 
     async findCapture(pgTransactionId: string): Promise<SandboxCaptureRow | null> {
       const p = new SqlParams();
-      const rows = await runStatement<RawCapture>(
-        pool,
+      const rows = await runStatement<SandboxCaptureRow>(
+        prisma,
         `SELECT pg_transaction_id AS "pgTransactionId", payment_id AS "paymentId", amount
            FROM p_sandbox_capture WHERE pg_transaction_id = ${p.add(pgTransactionId)}`,
         p,
@@ -58,8 +54,8 @@ export function sandboxLedgerRepository(prisma: PrismaClient) {
         const key = p.add(input.idempotencyKey);
         const id = p.add(input.refundId);
         const tx = p.add(input.pgTransactionId);
-        const rows = await runStatement<RawRefund & { byKey: boolean }>(
-          pool,
+        const rows = await runStatement<SandboxRefundRow>(
+          prisma,
           `WITH ins AS (
              INSERT INTO p_sandbox_refund (refund_id, idempotency_key, pg_transaction_id, payment_id, amount, reason, created_at)
              VALUES (${id}, ${key}, ${tx}, ${p.add(input.paymentId, "uuid")}, ${p.add(input.amount, "bigint")},
@@ -81,8 +77,8 @@ export function sandboxLedgerRepository(prisma: PrismaClient) {
     async forPayment(paymentId: string): Promise<{ captures: SandboxCaptureRow[]; refunds: SandboxRefundRow[] }> {
       const p = new SqlParams();
       const id = p.add(paymentId, "uuid");
-      const rows = await runStatement<{ kind: "capture" | "refund"; a: string; b: string; amount: string | number }>(
-        pool,
+      const rows = await runStatement<{ kind: "capture" | "refund"; a: string; b: string; amount: number }>(
+        prisma,
         `SELECT 'capture' AS kind, pg_transaction_id AS a, payment_id::text AS b, amount, captured_at AS at
            FROM p_sandbox_capture WHERE payment_id = ${id}
          UNION ALL

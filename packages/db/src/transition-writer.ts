@@ -1,6 +1,6 @@
-import type { TransitionResult } from "@order-flow/domain";
+import type { SaveOutcome, TransitionResult } from "@order-flow/domain";
 import type { PrismaClient } from "./client.ts";
-import { OrderWrite, transitionOutcome, type TransitionOutcome } from "./order-write.ts";
+import { OrderWrite, transitionOutcome } from "./order-write.ts";
 
 /**
  * Writes one aggregate transition as one statement: the conditional order update, its
@@ -12,8 +12,8 @@ export async function saveTransition(
   prisma: PrismaClient,
   result: TransitionResult,
   also?: (write: OrderWrite) => void,
-): Promise<TransitionOutcome> {
+): Promise<SaveOutcome> {
   const write = new OrderWrite().transition(result.previous, result.order).audit(result.audit).events(result.events);
   also?.(write);
-  return transitionOutcome(await write.run(prisma.$pool));
+  return transitionOutcome(await write.run(prisma));
 }

@@ -10,7 +10,7 @@ export type WebhookSubject = { payment: Payment | null; order: OrderState | null
 type Row = Partial<OrderRowWithItemsJson> & {
   p_id: string | null;
   p_order_id: string;
-  p_amount: number | string;
+  p_amount: number;
   p_status: PaymentStatus;
   p_pg_transaction_id: string | null;
   p_refund_id: string | null;
@@ -32,13 +32,13 @@ export async function readWebhookSubject(
     FROM (SELECT 1) AS one
     LEFT JOIN p_payment pay ON pay.id = ${p.add(ids.paymentId, "uuid")}
     LEFT JOIN LATERAL (${SELECT_ORDER} WHERE o.id = ${p.add(ids.orderId, "uuid")}) AS ord ON true`;
-  const [row] = await runStatement<Row>(prisma.$pool, text, p);
+  const [row] = await runStatement<Row>(prisma, text, p);
   if (!row) return { payment: null, order: null, captureKnown: false };
   const payment: Payment | null = row.p_id
     ? {
         id: row.p_id,
         orderId: row.p_order_id,
-        amount: Number(row.p_amount),
+        amount: row.p_amount,
         status: row.p_status,
         pgTransactionId: row.p_pg_transaction_id,
         refundId: row.p_refund_id,

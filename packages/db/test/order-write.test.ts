@@ -3,6 +3,7 @@ import type { AuditRecord, DomainEvent, OrderState } from "@order-flow/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditRepository } from "../src/audit-repository.ts";
 import { orderRepository } from "../src/order-repository.ts";
+import { pgOrderStore } from "../src/order-store.ts";
 import { OrderWrite, type WebhookEventRecord } from "../src/order-write.ts";
 import { paymentRepository } from "../src/payment-repository.ts";
 import { newOrder } from "./support/orders.ts";
@@ -15,6 +16,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.drop();
 });
+
+/** The bare conditional write of a new state over `previous` (no audit, no events). */
+const saveState = (previous: OrderState, order: OrderState) =>
+  pgOrderStore(db.prisma).save({ previous, order, audit: [], events: [] });
 
 /** Two lines, so that item rows are checked as a set. */
 function twoLineOrder(): OrderState {
@@ -55,7 +60,7 @@ describe("OrderWrite (one statement per change)", () => {
 
   it("writes nothing at all when one part fails (a taken order number)", async () => {
     const first = twoLineOrder();
-    await orderRepository.create(db.prisma, first);
+    await new OrderWrite().insertOrder(first).run(db.prisma.$pool);
     const twin = { ...twoLineOrder(), orderNumber: first.orderNumber };
     await expect(
       new OrderWrite().insertOrder(twin).audit([entry(twin.id, "a")]).events([event(twin.id)]).run(db.prisma.$pool),
@@ -68,7 +73,7 @@ describe("OrderWrite (one statement per change)", () => {
 
   it("writes no audit, outbox or payment row for a transition that lost its race", async () => {
     const order = twoLineOrder();
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     const paymentId = randomUUID();
     const writes = ["PAYMENT_PENDING", "ORDER_CANCELLED"].map((status) =>
       new OrderWrite()
@@ -90,7 +95,7 @@ describe("OrderWrite (one statement per change)", () => {
 
   it("keeps the order of audit entries added after the transition's own", async () => {
     const order = twoLineOrder();
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     const write = new OrderWrite().transition(order, { ...order, status: "PAYMENT_PENDING", version: 1 });
     write.audit(["first", "second", "third"].map((s) => entry(order.id, s)));
     write.audit([entry(order.id, "fourth")]);
@@ -121,7 +126,7 @@ describe("OrderWrite (one statement per change)", () => {
 
   it("applies a webhook's transition once: a replayed record leaves the order as it was", async () => {
     const order = twoLineOrder();
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     const record = webhookRecord(order.id);
     const first = await new OrderWrite()
       .transition(order, { ...order, status: "PAYMENT_PENDING", version: 1 }, { onlyWithWebhookRecord: record })
@@ -141,8 +146,8 @@ describe("OrderWrite (one statement per change)", () => {
 
   it("records no webhook event when the order moved before the webhook's write", async () => {
     const order = twoLineOrder();
-    await orderRepository.create(db.prisma, order);
-    await orderRepository.transition(db.prisma, order, { ...order, status: "PAYMENT_TIMEOUT", version: 1 });
+    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
+    await saveState(order, { ...order, status: "PAYMENT_TIMEOUT", version: 1 });
     const record = webhookRecord(order.id);
     const late = await new OrderWrite()
       .transition(order, { ...order, status: "PAYMENT_PENDING", version: 1 }, { onlyWithWebhookRecord: record })

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { AuditRecord } from "@order-flow/domain";
+import type { AuditRecord, OrderState } from "@order-flow/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditRepository } from "../src/audit-repository.ts";
-import { ABANDONED_AFTER_MS, idempotencyRepository, type IdempotencyClaim } from "../src/idempotency-repository.ts";
+import { ABANDONED_AFTER_MS, IDEMPOTENCY_TTL_MS, idempotencyRepository } from "../src/idempotency-repository.ts";
 import { orderRepository } from "../src/order-repository.ts";
+import { pgOrderStore } from "../src/order-store.ts";
 import { OrderWrite } from "../src/order-write.ts";
+import { inPgTransaction } from "../src/pg-transaction.ts";
 import { newOrder } from "./support/orders.ts";
 import { createTestDatabase, type TestDatabase } from "./support/test-database.ts";
 
@@ -15,6 +17,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.drop();
 });
+
+/** The bare conditional write of a new state over `previous` (no audit, no events). */
+const saveState = (previous: OrderState, order: OrderState) =>
+  pgOrderStore(db.prisma).save({ previous, order, audit: [], events: [] });
 
 function audit(orderId: string, eventId = randomUUID()): AuditRecord {
   return {
@@ -31,18 +37,18 @@ function audit(orderId: string, eventId = randomUUID()): AuditRecord {
 describe("order repository", () => {
   it("stores an order with its items and reads it back", async () => {
     const order = newOrder();
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     expect(await orderRepository.findById(db.prisma, order.id)).toEqual(order);
   });
 
   it("lets exactly one of two concurrent transitions from the same state win", async () => {
     const order = newOrder();
-    await orderRepository.create(db.prisma, order);
+    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     const paid = { ...order, status: "PAYMENT_PENDING" as const, version: 1 };
     const cancelled = { ...order, status: "ORDER_CANCELLED" as const, version: 1, failureReason: "x" };
     const outcomes = await Promise.all([
-      orderRepository.transition(db.prisma, order, paid),
-      orderRepository.transition(db.prisma, order, cancelled),
+      saveState(order, paid),
+      saveState(order, cancelled),
     ]);
     expect(outcomes.sort()).toEqual(["APPLIED", "LOST_RACE"]);
     const stored = await orderRepository.findById(db.prisma, order.id);
@@ -52,7 +58,7 @@ describe("order repository", () => {
 
   it("tells a missing order apart from a lost race", async () => {
     const ghost = newOrder();
-    expect(await orderRepository.transition(db.prisma, ghost, { ...ghost, version: 1 })).toBe("NOT_FOUND");
+    expect(await saveState(ghost, { ...ghost, version: 1 })).toBe("NOT_FOUND");
   });
 
   it("pages newest first with no gaps or repeats, even across equal timestamps and later inserts", async () => {
@@ -62,7 +68,7 @@ describe("order repository", () => {
     for (let i = 0; i < 25; i++) {
       const order = newOrder({ userId, createdAt: i < 15 ? at : new Date(at.getTime() - i * 1000) });
       ids.add(order.id);
-      await orderRepository.create(db.prisma, order);
+      await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
     }
     const viewer = { role: "customer" as const, userId, storeId: null };
     const seen: string[] = [];
@@ -72,7 +78,7 @@ describe("order repository", () => {
       const page = await orderRepository.list(db.prisma, { viewer, limit: 4, ...(cursor ? { cursor } : {}) });
       seen.push(...page.items.map((o) => o.id));
       // Newer orders arriving mid-listing must not disturb the pages already being read.
-      if (pages === 1) await orderRepository.create(db.prisma, newOrder({ userId }));
+      if (pages === 1) await new OrderWrite().insertOrder(newOrder({ userId })).run(db.prisma.$pool);
       cursor = page.nextCursor ?? undefined;
       pages++;
     } while (cursor);
@@ -84,8 +90,8 @@ describe("order repository", () => {
   it("shows a customer only their orders and a store only its own", async () => {
     const mine = newOrder();
     const theirs = newOrder();
-    await orderRepository.create(db.prisma, mine);
-    await orderRepository.create(db.prisma, theirs);
+    await new OrderWrite().insertOrder(mine).run(db.prisma.$pool);
+    await new OrderWrite().insertOrder(theirs).run(db.prisma.$pool);
     const me = { role: "customer" as const, userId: mine.userId, storeId: null };
     const store = { role: "store" as const, userId: randomUUID(), storeId: theirs.storeId };
     expect(await orderRepository.findForViewer(db.prisma, mine.id, me)).not.toBeNull();
@@ -101,7 +107,7 @@ describe("order repository", () => {
     const expired = newOrder({ expiresAt: past, status: "PAYMENT_PENDING" });
     const paid = newOrder({ expiresAt: past, status: "PAYMENT_COMPLETED" });
     const future = newOrder();
-    for (const o of [expired, paid, future]) await orderRepository.create(db.prisma, o);
+    for (const o of [expired, paid, future]) await new OrderWrite().insertOrder(o).run(db.prisma.$pool);
     const found = await orderRepository.findExpiredOrders(db.prisma, new Date(), 1000);
     const ids = found.map((o) => o.id);
     expect(ids).toContain(expired.id);
@@ -123,7 +129,7 @@ describe("audit repository", () => {
   it("commits an independent entry even when the caller's transaction rolls back", async () => {
     const order = newOrder();
     await expect(
-      db.prisma.$transaction(async (tx) => {
+      inPgTransaction(db.prisma, async (tx) => {
         await auditRepository.append(tx, [audit(order.id)]);
         await auditRepository.appendIndependent(db.prisma, [{ ...audit(order.id), metadata: { note: "independent" } }]);
         throw new Error("the business step failed");
@@ -136,11 +142,20 @@ describe("audit repository", () => {
 });
 
 describe("idempotency keys", () => {
-  /** The order's statement, storing `body` as the answer while `owner` holds the claim. */
-  function orderAnswering(userId: string, key: string, owner: string, order = newOrder({ userId })) {
+  /** The order's statement, storing `body` as the answer to (userId, key) with the order. */
+  function orderAnswering(userId: string, key: string, options: { hash?: string; at?: Date; order?: ReturnType<typeof newOrder> } = {}) {
+    const order = options.order ?? newOrder({ userId });
     const body = { id: order.id };
     const write = new OrderWrite()
-      .completeIdempotencyClaim({ userId, key, owner, status: 201, body })
+      .completeIdempotencyClaim({
+        userId,
+        key,
+        owner: randomUUID(),
+        requestHash: options.hash ?? "h",
+        at: options.at ?? new Date(),
+        status: 201,
+        body,
+      })
       .insertOrder(order)
       .audit([audit(order.id)]);
     return { order, body, run: () => write.run(db.prisma.$pool) };
@@ -151,94 +166,71 @@ describe("idempotency keys", () => {
     return rows.map((r) => r.id);
   }
 
-  function owned(claim: IdempotencyClaim): string {
-    if (claim.state !== "NEW") throw new Error(`expected a new claim, got ${claim.state}`);
-    return claim.owner;
-  }
-
-  it("claims once, replays the stored response, and refuses a different request", async () => {
+  it("stores the first answer with its order; a twin's statement writes nothing", async () => {
     const userId = randomUUID();
-    const now = new Date();
-    const claims = await Promise.all(
-      [1, 2, 3].map(() => idempotencyRepository.claim(db.prisma, userId, "k1", "hash-a", now)),
-    );
-    expect(claims.filter((c) => c.state === "NEW")).toHaveLength(1);
-    expect(claims.filter((c) => c.state === "IN_USE")).toHaveLength(2);
-    const placed = orderAnswering(userId, "k1", owned(claims.find((c) => c.state === "NEW")!));
-    expect((await placed.run()).passed).toBe(true);
-    expect(await idempotencyRepository.claim(db.prisma, userId, "k1", "hash-a", now)).toEqual({
-      state: "REPLAY",
+    const first = orderAnswering(userId, "k1");
+    expect((await first.run()).passed).toBe(true);
+    const twin = orderAnswering(userId, "k1");
+    expect((await twin.run()).passed).toBe(false);
+    expect(await orderRepository.findById(db.prisma, twin.order.id)).toBeNull();
+    expect(await auditRepository.listByOrder(db.prisma, twin.order.id)).toEqual([]);
+    expect(await ordersOf(userId)).toEqual([first.order.id]);
+    expect(await idempotencyRepository.find(db.prisma, userId, "k1", new Date())).toEqual({
+      requestHash: "h",
       status: 201,
-      body: placed.body,
+      body: first.body,
     });
-    expect(await idempotencyRepository.claim(db.prisma, userId, "k1", "hash-b", now)).toEqual({ state: "MISMATCH" });
     // Keys are per user.
-    expect((await idempotencyRepository.claim(db.prisma, randomUUID(), "k1", "hash-b", now)).state).toBe("NEW");
-    // And they expire after 24 h.
-    const later = new Date(now.getTime() + 24 * 3600_000 + 1);
-    expect((await idempotencyRepository.claim(db.prisma, userId, "k1", "hash-b", later)).state).toBe("NEW");
+    expect(await idempotencyRepository.find(db.prisma, randomUUID(), "k1", new Date())).toBeNull();
   });
 
-  it("lets a twin take over a claim left without a response, and then the first request makes no order", async () => {
+  it("makes one order per key however many statements race for it", async () => {
     const userId = randomUUID();
-    const t0 = new Date();
-    const first = owned(await idempotencyRepository.claim(db.prisma, userId, "k", "h", t0));
-    // Not yet abandoned: the twin waits.
-    const early = new Date(t0.getTime() + ABANDONED_AFTER_MS - 1);
-    expect(await idempotencyRepository.claim(db.prisma, userId, "k", "h", early)).toEqual({ state: "IN_USE" });
-    const twin = owned(await idempotencyRepository.claim(db.prisma, userId, "k", "h", new Date(t0.getTime() + ABANDONED_AFTER_MS)));
-    expect(twin).not.toBe(first);
-
-    // The first request was only slow: its statement finds the claim no longer its own.
-    const late = orderAnswering(userId, "k", first);
-    expect((await late.run()).passed).toBe(false);
-    expect(await orderRepository.findById(db.prisma, late.order.id)).toBeNull();
-    expect(await auditRepository.listByOrder(db.prisma, late.order.id)).toEqual([]);
-    // Nor may it forget the twin's claim.
-    await idempotencyRepository.release(db.prisma, userId, "k", first);
-    expect(await idempotencyRepository.find(db.prisma, userId, "k", "h")).toEqual({ state: "IN_USE" });
-
-    const winner = orderAnswering(userId, "k", twin);
-    expect((await winner.run()).passed).toBe(true);
-    expect(await ordersOf(userId)).toEqual([winner.order.id]);
-    expect(await idempotencyRepository.find(db.prisma, userId, "k", "h")).toEqual({ state: "REPLAY", status: 201, body: winner.body });
-    // A stored response is never replaced, not even by its own request writing again.
-    expect((await orderAnswering(userId, "k", twin).run()).passed).toBe(false);
-    expect(await ordersOf(userId)).toEqual([winner.order.id]);
-  });
-
-  it("takes over after the abandonment time the caller gives", async () => {
-    const userId = randomUUID();
-    const t0 = new Date();
-    owned(await idempotencyRepository.claim(db.prisma, userId, "k", "h", t0));
-    const soon = new Date(t0.getTime() + 1_000);
-    expect((await idempotencyRepository.claim(db.prisma, userId, "k", "h", soon)).state).toBe("IN_USE");
-    expect((await idempotencyRepository.claim(db.prisma, userId, "k", "h", soon, { abandonedAfterMs: 1_000 })).state).toBe("NEW");
-  });
-
-  it("makes one order per key however a slow request's write and a twin's takeover interleave", async () => {
-    const userId = randomUUID();
-    const stale = new Date(Date.now() - 2 * ABANDONED_AFTER_MS);
-    const keys = Array.from({ length: 20 }, (_, i) => `race-${i}`);
+    const keys = Array.from({ length: 10 }, (_, i) => `race-${i}`);
     await Promise.all(
       keys.map(async (key) => {
-        const first = owned(await idempotencyRepository.claim(db.prisma, userId, key, "h", stale));
-        const slow = orderAnswering(userId, key, first);
-        const [written, twin] = await Promise.all([
-          slow.run(),
-          idempotencyRepository.claim(db.prisma, userId, key, "h", new Date()),
-        ]);
-        // Exactly one of them holds the key: the write that stored its answer, or the twin.
-        expect(written.passed).toBe(twin.state !== "NEW");
-        if (twin.state === "NEW") expect((await orderAnswering(userId, key, twin.owner).run()).passed).toBe(true);
+        const results = await Promise.all([1, 2, 3].map(() => orderAnswering(userId, key).run()));
+        expect(results.filter((r) => r.passed)).toHaveLength(1);
       }),
     );
     const orders = await ordersOf(userId);
     expect(orders).toHaveLength(keys.length);
     for (const key of keys) {
-      const stored = await idempotencyRepository.find(db.prisma, userId, key, "h");
-      expect(stored.state).toBe("REPLAY");
-      expect(orders).toContain((stored as { body: { id: string } }).body.id);
+      const stored = await idempotencyRepository.find(db.prisma, userId, key, new Date());
+      expect(orders).toContain((stored?.body as { id: string }).id);
     }
+  });
+
+  it("replaces an answer past its 24 h, and a claim without an answer left abandoned", async () => {
+    const userId = randomUUID();
+    const t0 = new Date(Date.now() - IDEMPOTENCY_TTL_MS - 1_000);
+    expect((await orderAnswering(userId, "old", { at: t0 }).run()).passed).toBe(true);
+    expect(await idempotencyRepository.find(db.prisma, userId, "old", new Date())).toBeNull();
+    const fresh = orderAnswering(userId, "old", { hash: "other" });
+    expect((await fresh.run()).passed).toBe(true);
+    expect((await idempotencyRepository.find(db.prisma, userId, "old", new Date()))?.requestHash).toBe("other");
+
+    // A claim row of the previous version (no answer), young and then abandoned.
+    const claimed = async (key: string, at: Date) =>
+      db.prisma.$pool.query(
+        `INSERT INTO p_idempotency_key (user_id, key, request_hash, owner_token, created_at, expires_at)
+         VALUES ($1, $2, 'h', gen_random_uuid(), $3, $3::timestamptz + interval '1 day')`,
+        [userId, key, at],
+      );
+    await claimed("young", new Date());
+    expect((await orderAnswering(userId, "young").run()).passed).toBe(false);
+    await claimed("abandoned", new Date(Date.now() - ABANDONED_AFTER_MS - 1_000));
+    expect((await orderAnswering(userId, "abandoned").run()).passed).toBe(true);
+  });
+
+  it("records an answer on its own once, and purges expired ones", async () => {
+    const userId = randomUUID();
+    const answer = { userId, key: "own", owner: randomUUID(), requestHash: "h", at: new Date(), status: 202, body: { ok: true } };
+    expect(await idempotencyRepository.record(db.prisma, answer)).toBe(true);
+    expect(await idempotencyRepository.record(db.prisma, { ...answer, body: { ok: false } })).toBe(false);
+    expect((await idempotencyRepository.find(db.prisma, userId, "own", new Date()))?.body).toEqual({ ok: true });
+    const later = new Date(Date.now() + IDEMPOTENCY_TTL_MS + 1_000);
+    expect(await idempotencyRepository.purgeExpired(db.prisma, later)).toBeGreaterThanOrEqual(1);
+    expect(await idempotencyRepository.find(db.prisma, userId, "own", new Date())).toBeNull();
   });
 });

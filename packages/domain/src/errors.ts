@@ -10,8 +10,6 @@ export const DOMAIN_ERROR_CODES = {
   PAYMENT_MISMATCH: "PAYMENT_MISMATCH",
 } as const;
 
-export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[keyof typeof DOMAIN_ERROR_CODES];
-
 export class DomainError extends Error {
   readonly code: string;
 

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { Cluster, Redis } from "ioredis";
+import type { ConfirmCode, DeferCode, ReleaseCode, ReserveCode, SetOnHandCode, UnlockCode } from "./script-codes.ts";
 
 export type RedisClient = Redis | Cluster;
 
@@ -8,16 +9,19 @@ const LUA_DIR = new URL("./lua/", import.meta.url);
 // Command names carry a version so two releases sharing one connection never mix scripts.
 const VERSION = "1";
 
-/** The scripts as typed methods. Every call is EVALSHA; ioredis reloads on NOSCRIPT. */
+/**
+ * The scripts as typed methods taking raw KEYS and ARGV; stock-scripts.ts packs them. Every
+ * call is EVALSHA; ioredis reloads on NOSCRIPT.
+ */
 export type StockCommands = {
-  reserve(keys: [string, string, string, string], args: (string | number)[]): Promise<[number, string, number, number]>;
-  confirm(keys: [string, string, string], args: [string, number]): Promise<number>;
-  release(keys: [string, string, string, string], args: [string, number, "ANY" | "HELD_ONLY", string]): Promise<[number, string]>;
-  defer(keys: [string, string], args: [string, number]): Promise<number>;
-  setOnHand(keys: [string, string], args: [string, number, string]): Promise<[number, number]>;
+  reserve(keys: [string, string, string, string], args: (string | number)[]): Promise<[ReserveCode, string, number, number]>;
+  confirm(keys: [string, string, string], args: [string, number]): Promise<ConfirmCode>;
+  release(keys: [string, string, string, string], args: [string, number, "ANY" | "HELD_ONLY", string]): Promise<[ReleaseCode, string]>;
+  defer(keys: [string, string], args: [string, number]): Promise<DeferCode>;
+  setOnHand(keys: [string, string], args: [string, number, string]): Promise<[SetOnHandCode, number]>;
   getStock(keys: [string, string], args: [string]): Promise<[number, number]>;
   rebuildStore(keys: [string, string, string, string], args: (string | number)[]): Promise<[number, number]>;
-  unlock(keys: [string], args: [string]): Promise<number>;
+  unlock(keys: [string], args: [string]): Promise<UnlockCode>;
 };
 
 type ScriptFile = { file: string; name: string; numberOfKeys: number; lua: string };

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { inPgTransaction, type PgClient, type PrismaClient } from "@order-flow/db";
-import { stockCommands, type RedisClient, type StockCommands } from "./commands.ts";
+import type { ReservationLedger, ReservationLogEntry } from "@order-flow/domain";
+import type { RedisClient } from "./commands.ts";
 import { globalKeys, newReservationId, normalizePrefix, storeKeys, storeOfReservation } from "./keys.ts";
-import { paidOrdersFromDatabase, type IsOrderPaid } from "./order-paid.ts";
-import { ReservationLogWriter } from "./reservation-log-writer.ts";
 import { ConfirmCode, ReleaseCode, ReserveCode, SetOnHandCode } from "./script-codes.ts";
 import { StockError } from "./stock-error.ts";
+import { StockScripts } from "./stock-scripts.ts";
 import type { HoldOutcome, StockReservationService } from "./stock-reservation-service.ts";
 import type {
   ConfirmOutcome,
@@ -22,23 +21,19 @@ import type {
 
 export type RedisStockReservationServiceOptions = {
   redis: RedisClient;
-  prisma: PrismaClient;
+  /** The durable copy: log rows and on_hand (packages/db implements it on PostgreSQL). */
+  ledger: ReservationLedger;
   /** Key prefix, e.g. "of" or "test:<uuid>:"; a ":" is appended when missing. */
   prefix: string;
   /** How long past its deadline a hold is left alone, so a late payment worker can still confirm it. */
   sweepGraceMs?: number;
-  isOrderPaid?: IsOrderPaid;
   /** How long confirmed/released records stay, so late duplicate calls are recognised. */
   finalRecordTtlMs?: number;
-  /** Group-commit settings of the log insert (maxBatch 1 = one INSERT per reservation). */
-  logBatch?: { maxBatch?: number; maxConcurrent?: number };
   /** How long the rebuild lock lives and how long others wait for a rebuild. */
   rebuildLockMs?: number;
 };
 
-type LogStatus = "RESERVED" | "CONFIRMED" | "RELEASED" | "EXPIRED";
 type Intact = "INTACT" | "REBUILT" | "WAITED";
-type LockedLogRow = { status: LogStatus; products: StockLine[]; order_id: string; expires_at: Date };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -78,27 +73,25 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class RedisStockReservationService implements StockReservationService {
   readonly #redis: RedisClient;
-  readonly #prisma: PrismaClient;
+  readonly #ledger: ReservationLedger;
   readonly #prefix: string;
   readonly #graceMs: number;
-  readonly #finalTtlMs: number;
   readonly #rebuildLockMs: number;
-  readonly #isOrderPaid: IsOrderPaid;
-  readonly #commands: StockCommands;
-  readonly #log: ReservationLogWriter;
+  readonly #scripts: StockScripts;
   readonly #global: ReturnType<typeof globalKeys>;
   #intactCheck: Promise<Intact> | undefined;
 
   constructor(options: RedisStockReservationServiceOptions) {
     this.#redis = options.redis;
-    this.#prisma = options.prisma;
+    this.#ledger = options.ledger;
     this.#prefix = normalizePrefix(options.prefix);
     this.#graceMs = options.sweepGraceMs ?? 60_000;
-    this.#finalTtlMs = options.finalRecordTtlMs ?? DAY_MS;
     this.#rebuildLockMs = options.rebuildLockMs ?? 120_000;
-    this.#isOrderPaid = options.isOrderPaid ?? paidOrdersFromDatabase(options.prisma);
-    this.#commands = stockCommands(options.redis);
-    this.#log = new ReservationLogWriter(options.prisma, options.logBatch);
+    this.#scripts = new StockScripts({
+      redis: options.redis,
+      prefix: this.#prefix,
+      finalRecordTtlMs: options.finalRecordTtlMs ?? DAY_MS,
+    });
     this.#global = globalKeys(this.#prefix);
   }
 
@@ -107,19 +100,6 @@ export class RedisStockReservationService implements StockReservationService {
   }
 
   // ---------------------------------------------------------------- reserve
-
-  async reserve(input: ReserveInput): Promise<ReservationResult> {
-    const { result, logRow } = await this.holdOnly(input);
-    if (!result.ok || !logRow) return result;
-    try {
-      await this.#log.insert(logRow);
-    } catch (error) {
-      // No durable copy, no hold: give the units back before reporting the failure.
-      await this.release(logRow.reservationId, "ROLLBACK").catch(() => {});
-      throw error;
-    }
-    return result;
-  }
 
   /**
    * The Redis hold alone. The caller writes `logRow` (the durable RESERVED copy) in its own
@@ -155,97 +135,70 @@ export class RedisStockReservationService implements StockReservationService {
   }
 
   async #hold(storeId: string, orderId: string, items: StockLine[], expiresAt: Date): Promise<ReservationResult> {
-    const keys = storeKeys(this.#prefix, storeId);
     for (;;) {
       const reservationId = newReservationId(storeId);
-      const args: (string | number)[] = [reservationId, orderId, expiresAt.getTime(), JSON.stringify(items)];
-      for (const item of items) args.push(item.productId, item.quantity);
-      const [code, productId, requested, available] = await this.#commands.reserve(
-        [keys.available, keys.reserved, keys.record(reservationId), keys.expiries],
-        args,
-      );
-      if (code === ReserveCode.Held) return { ok: true, reservationId, expiresAt };
-      if (code === ReserveCode.DuplicateId) continue; // a uuid collision: draw again
+      const reply = await this.#scripts.reserve(storeId, reservationId, orderId, items, expiresAt);
+      if (reply.code === ReserveCode.Held) return { ok: true, reservationId, expiresAt };
+      if (reply.code === ReserveCode.DuplicateId) continue; // a uuid collision: draw again
       return {
         ok: false,
-        reason: code === ReserveCode.OutOfStock ? "OUT_OF_STOCK" : "UNKNOWN_PRODUCT",
-        productId,
-        requested,
-        available,
+        reason: reply.code === ReserveCode.OutOfStock ? "OUT_OF_STOCK" : "UNKNOWN_PRODUCT",
+        productId: reply.productId,
+        requested: reply.requested,
+        available: reply.available,
       };
     }
   }
 
   // ---------------------------------------------------------------- confirm
 
-  async confirm(reservationId: string): Promise<ConfirmOutcome> {
+  /**
+   * The hold becomes a sale in Redis (reserved −= q). The caller records the sale durably
+   * in its own statement, with the order change it belongs to (OrderWrite.confirmReservation:
+   * log CONFIRMED, on_hand −= q); until then the sweep leaves the hold alone (its order is
+   * paid). Idempotent: a retry after a crash before that statement answers ALREADY_CONFIRMED,
+   * and the statement then runs.
+   */
+  async confirmHold(reservationId: string): Promise<ConfirmOutcome> {
     const storeId = storeOfReservation(reservationId);
     if (!storeId) return "NOT_HELD";
-    let code = await this.#confirmInRedis(storeId, reservationId);
+    let code = await this.#scripts.confirm(storeId, reservationId);
     if (code === ConfirmCode.Missing && (await this.#recoverIfLost())) {
-      code = await this.#confirmInRedis(storeId, reservationId);
+      code = await this.#scripts.confirm(storeId, reservationId);
     }
     if (code === ConfirmCode.Missing) {
       // The record is gone (TTL, or a hold lost with Redis's data): PostgreSQL knows whether it was sold.
-      const row = await this.#logRow(reservationId);
-      if (row?.status === "CONFIRMED") return "ALREADY_CONFIRMED";
-      if (row?.status === "RESERVED") return this.#confirmLostHold(storeId, reservationId);
+      const entry = await this.#ledger.find(reservationId);
+      if (entry?.status === "CONFIRMED") return "ALREADY_CONFIRMED";
+      if (entry?.status === "RESERVED") return this.#confirmLostHold(storeId, reservationId);
       return "NOT_HELD";
     }
     if (code === ConfirmCode.NotHeld) return "NOT_HELD";
-    // Runs on ALREADY_CONFIRMED too: a retry after a crash between the two halves completes PostgreSQL.
-    await this.#confirmInPg(reservationId);
     return code === ConfirmCode.Confirmed ? "CONFIRMED" : "ALREADY_CONFIRMED";
-  }
-
-  #confirmInRedis(storeId: string, reservationId: string): Promise<number> {
-    const keys = storeKeys(this.#prefix, storeId);
-    return this.#commands.confirm(
-      [keys.reserved, keys.record(reservationId), keys.expiries],
-      [reservationId, this.#finalTtlMs],
-    );
-  }
-
-  /** RESERVED -> CONFIRMED and on_hand -= q, once: only the call that changes the row moves on_hand. */
-  async #confirmInPg(reservationId: string): Promise<boolean> {
-    return inPgTransaction(this.#prisma.$pool, (client) => confirmLogRow(client, reservationId));
   }
 
   /**
    * A hold the durable copy still has as RESERVED but Redis lost (taken just before a data
    * loss, its row committed after the rebuild read PostgreSQL): take its units again and sell
-   * them, with the log row locked so that a release or the sweep waits for the outcome.
-   * Units already given to someone else since the rebuild mean NOT_HELD (the job fails visibly).
+   * them in Redis, with the log row locked so that a release or the sweep waits for the
+   * outcome. The row stays RESERVED, as after any Redis confirm: the caller's statement sells
+   * it. Units already given to someone else since the rebuild mean NOT_HELD (the job fails visibly).
    */
   async #confirmLostHold(storeId: string, reservationId: string): Promise<ConfirmOutcome> {
-    return inPgTransaction(this.#prisma.$pool, async (client) => {
-      const row = await this.#lockedLogRow(client, reservationId);
-      if (row?.status === "CONFIRMED") return "ALREADY_CONFIRMED";
-      if (row?.status !== "RESERVED") return "NOT_HELD";
-      const held = await this.#restoreHold(storeId, reservationId, row);
+    return this.#ledger.withLockedEntry(reservationId, async (entry) => {
+      if (entry?.status === "CONFIRMED") return "ALREADY_CONFIRMED";
+      if (entry?.status !== "RESERVED") return "NOT_HELD";
+      const held = await this.#restoreHold(storeId, entry);
       if (!held) return "NOT_HELD";
-      const code = await this.#confirmInRedis(storeId, reservationId);
-      if (code !== ConfirmCode.Confirmed && code !== ConfirmCode.AlreadyConfirmed) return "NOT_HELD";
-      await confirmLogRow(client, reservationId);
-      return "CONFIRMED";
+      const code = await this.#scripts.confirm(storeId, reservationId);
+      if (code === ConfirmCode.Confirmed) return "CONFIRMED";
+      return code === ConfirmCode.AlreadyConfirmed ? "ALREADY_CONFIRMED" : "NOT_HELD";
     });
   }
 
-  async #lockedLogRow(client: PgClient, reservationId: string): Promise<LockedLogRow | undefined> {
-    const { rows } = await client.query<LockedLogRow>(
-      `SELECT status, products, order_id::text AS order_id, expires_at
-       FROM p_stock_reservation_log WHERE reservation_id = $1 FOR UPDATE`,
-      [reservationId],
-    );
-    return rows[0];
-  }
-
   /** The hold again under its own id (the reserve script; a record already there counts as held). */
-  async #restoreHold(storeId: string, reservationId: string, row: LockedLogRow): Promise<boolean> {
-    const keys = storeKeys(this.#prefix, storeId);
-    const args: (string | number)[] = [reservationId, row.order_id, new Date(row.expires_at).getTime(), JSON.stringify(row.products)];
-    for (const item of row.products) args.push(item.productId, item.quantity);
-    const [code] = await this.#commands.reserve([keys.available, keys.reserved, keys.record(reservationId), keys.expiries], args);
+  async #restoreHold(storeId: string, entry: ReservationLogEntry): Promise<boolean> {
+    const { code } = await this.#scripts.reserve(storeId, entry.reservationId, entry.orderId, entry.products, entry.expiresAt);
     return code === ReserveCode.Held || code === ReserveCode.DuplicateId;
   }
 
@@ -255,19 +208,14 @@ export class RedisStockReservationService implements StockReservationService {
    * Redis does not know; run a few times after the rebuild, as slow commits land.
    */
   async restoreLateHolds(since: Date): Promise<number> {
-    const { rows } = await this.#prisma.$pool.query<{ reservation_id: string; store_id: string }>(
-      `SELECT reservation_id, store_id::text AS store_id FROM p_stock_reservation_log
-       WHERE status = 'RESERVED' AND created_at >= $1`,
-      [since],
-    );
     let restored = 0;
-    for (const { reservation_id: reservationId, store_id: storeId } of rows) {
+    for (const { reservationId, storeId } of await this.#ledger.recentHolds(since)) {
       const keys = storeKeys(this.#prefix, storeId);
       if ((await this.#redis.exists(keys.record(reservationId))) === 1) continue;
-      const done = await inPgTransaction(this.#prisma.$pool, async (client) => {
-        const row = await this.#lockedLogRow(client, reservationId);
-        return row?.status === "RESERVED" && (await this.#restoreHold(storeId, reservationId, row));
-      });
+      const done = await this.#ledger.withLockedEntry(
+        reservationId,
+        async (entry) => entry?.status === "RESERVED" && (await this.#restoreHold(storeId, entry)),
+      );
       if (done) restored += 1;
     }
     return restored;
@@ -279,21 +227,21 @@ export class RedisStockReservationService implements StockReservationService {
     const storeId = storeOfReservation(reservationId);
     if (!storeId) return "UNKNOWN";
     const target = logStatusFor(reason);
-    let [code, from] = await this.#releaseInRedis(storeId, reservationId, "ANY", "");
+    let { code, from } = await this.#scripts.release(storeId, reservationId, "ANY");
     if (code === ReleaseCode.Missing && (await this.#recoverIfLost())) {
-      [code, from] = await this.#releaseInRedis(storeId, reservationId, "ANY", "");
+      ({ code, from } = await this.#scripts.release(storeId, reservationId, "ANY"));
     }
     if (code === ReleaseCode.Missing) {
-      const row = await this.#logRow(reservationId);
+      const row = await this.#ledger.find(reservationId);
       if (!row) return "UNKNOWN";
       if (row.status === "RESERVED") {
         // A hold Redis does not know is not in its counters: close the log row only.
-        const closed = await this.#closeLog(reservationId, "RESERVED", target);
+        const closed = await this.#ledger.close(reservationId, "RESERVED", target);
         return closed ? "RELEASED" : "ALREADY_RELEASED";
       }
       if (row.status !== "CONFIRMED") return "ALREADY_RELEASED";
       // A sale whose record expired: the script restores its units once and leaves a tombstone.
-      [code, from] = await this.#releaseInRedis(storeId, reservationId, "ANY", JSON.stringify(row.products));
+      ({ code, from } = await this.#scripts.release(storeId, reservationId, "ANY", row.products));
     }
     // The PostgreSQL half runs on ALREADY_RELEASED too, so a retry completes it.
     await this.#releaseInPg(reservationId, from === "CONFIRMED" ? "CONFIRMED" : "HELD", target);
@@ -302,58 +250,15 @@ export class RedisStockReservationService implements StockReservationService {
       : "ALREADY_RELEASED";
   }
 
-  #releaseInRedis(
-    storeId: string,
-    reservationId: string,
-    mode: "ANY" | "HELD_ONLY",
-    fallbackItems: string,
-  ): Promise<[number, string]> {
-    const keys = storeKeys(this.#prefix, storeId);
-    return this.#commands.release(
-      [keys.available, keys.reserved, keys.record(reservationId), keys.expiries],
-      [reservationId, this.#finalTtlMs, mode, fallbackItems],
-    );
-  }
-
   /**
    * The PostgreSQL half of a release. From a hold: RESERVED -> target. From a sale: if the
-   * confirm's PostgreSQL half already ran (CONFIRMED), on_hand += q; if it has not (still
-   * RESERVED), close the row without touching on_hand, and that confirm half then finds
-   * nothing to do. Either way Redis and PostgreSQL agree.
+   * sale's durable half already ran (CONFIRMED), on_hand += q; if it has not (still
+   * RESERVED), close the row without touching on_hand, and that half (the order's statement)
+   * then finds nothing to do. Either way Redis and PostgreSQL agree.
    */
   async #releaseInPg(reservationId: string, from: "HELD" | "CONFIRMED", target: "RELEASED" | "EXPIRED"): Promise<void> {
-    if (from === "HELD") {
-      await this.#closeLog(reservationId, "RESERVED", target);
-      return;
-    }
-    await inPgTransaction(this.#prisma.$pool, async (client) => {
-      const row = await this.#lockedLogRow(client, reservationId);
-      if (!row || (row.status !== "RESERVED" && row.status !== "CONFIRMED")) return;
-      await client.query(
-        `UPDATE p_stock_reservation_log SET status = 'RELEASED', updated_at = now() WHERE reservation_id = $1`,
-        [reservationId],
-      );
-      if (row.status === "CONFIRMED") await adjustOnHand(client, row.products, +1);
-    });
-  }
-
-  async #closeLog(reservationId: string, from: LogStatus, to: LogStatus): Promise<boolean> {
-    const { rowCount } = await this.#prisma.$pool.query({
-      name: "stock_close_log",
-      text: `UPDATE p_stock_reservation_log SET status = $3, updated_at = now()
-             WHERE reservation_id = $1 AND status = $2`,
-      values: [reservationId, from, to],
-    });
-    return (rowCount ?? 0) > 0;
-  }
-
-  async #logRow(reservationId: string): Promise<{ status: LogStatus; products: StockLine[] } | undefined> {
-    const { rows } = await this.#prisma.$pool.query<{ status: LogStatus; products: StockLine[] }>({
-      name: "stock_log_row",
-      text: `SELECT status, products FROM p_stock_reservation_log WHERE reservation_id = $1`,
-      values: [reservationId],
-    });
-    return rows[0];
+    if (from === "HELD") await this.#ledger.close(reservationId, "RESERVED", target);
+    else await this.#ledger.releaseSale(reservationId);
   }
 
   // ---------------------------------------------------------------- sweep
@@ -387,36 +292,36 @@ export class RedisStockReservationService implements StockReservationService {
       const [orderId, state, deadline] = (replies[i]?.[1] ?? []) as (string | null)[];
       if (state === "HELD" && orderId && Number(deadline) <= cutoff) held.push({ id, orderId });
       // Not held any more (or not yet due): the defer script drops it from the index or moves it.
-      else await this.#commands.defer([keys.record(id), keys.expiries], [id, Number(deadline) || now.getTime()]);
+      else await this.#scripts.defer(storeId, id, Number(deadline) || now.getTime());
     }
     if (held.length === 0) return [];
 
-    const statuses = await this.#logStatuses(held.map((h) => h.id));
-    const paid = await this.#isOrderPaid([...new Set(held.map((h) => h.orderId))]);
+    const statuses = await this.#ledger.statuses(held.map((h) => h.id));
+    const paid = await this.#ledger.paidOrders([...new Set(held.map((h) => h.orderId))]);
     const released: string[] = [];
     for (const { id, orderId } of held) {
       const status = statuses.get(id);
       if (status === "CONFIRMED") {
         // PostgreSQL sold it but Redis still holds it (a rebuild raced a confirm): finish in Redis.
-        await this.#confirmInRedis(storeId, id);
+        await this.#scripts.confirm(storeId, id);
         continue;
       }
       if (status === "RELEASED" || status === "EXPIRED") {
-        await this.#releaseInRedis(storeId, id, "HELD_ONLY", "");
+        await this.#scripts.release(storeId, id, "HELD_ONLY");
         continue;
       }
       if (paid.has(orderId)) {
         // Paid: the confirm is on its way; look again one grace period later, behind older holds.
-        await this.#commands.defer([keys.record(id), keys.expiries], [id, now.getTime()]);
+        await this.#scripts.defer(storeId, id, now.getTime());
         continue;
       }
       // The script decides: with several sweepers, exactly one sees ReleasedFromHeld.
-      const [code] = await this.#releaseInRedis(storeId, id, "HELD_ONLY", "");
+      const { code } = await this.#scripts.release(storeId, id, "HELD_ONLY");
       if (code === ReleaseCode.ReleasedFromHeld) {
-        await this.#closeLog(id, "RESERVED", "EXPIRED");
+        await this.#ledger.close(id, "RESERVED", "EXPIRED");
         released.push(id);
       } else if (code === ReleaseCode.AlreadyReleased) {
-        await this.#closeLog(id, "RESERVED", "EXPIRED"); // finish a sweeper that died between halves
+        await this.#ledger.close(id, "RESERVED", "EXPIRED"); // finish a sweeper that died between halves
       }
     }
     return released;
@@ -425,49 +330,38 @@ export class RedisStockReservationService implements StockReservationService {
   /**
    * PostgreSQL side: RESERVED rows past deadline + grace that Redis does not hold. No record:
    * the hold is not in the counters (e.g. created before a data loss), so only the row closes.
-   * A final record: a call died between its two halves, so finish the PostgreSQL half.
+   * A final record: a call died between its two halves, so finish the PostgreSQL half. A paid
+   * order's row is left to its PaymentCompleted handler, whose statement sells it even when
+   * its Redis record already says CONFIRMED.
    */
   async #sweepLog(cutoff: number, limit: number): Promise<string[]> {
-    const rows = await this.#prisma.$queryRawUnsafe<{ reservation_id: string; store_id: string; order_id: string }[]>(
-      `SELECT reservation_id, store_id::text AS store_id, order_id::text AS order_id FROM p_stock_reservation_log
-       WHERE status = 'RESERVED' AND expires_at <= $1::timestamptz
-       ORDER BY expires_at LIMIT $2`,
-      new Date(cutoff).toISOString(),
-      limit,
-    );
+    const rows = await this.#ledger.dueHolds(new Date(cutoff), limit);
     // A paid order's hold lost with Redis's data is its confirm's to restore, not ours to expire.
-    const paid = await this.#isOrderPaid([...new Set(rows.map((r) => r.order_id))]);
+    const paid = await this.#ledger.paidOrders([...new Set(rows.map((r) => r.orderId))]);
     const expired: string[] = [];
     for (const row of rows) {
-      if (paid.has(row.order_id)) continue;
-      const keys = storeKeys(this.#prefix, row.store_id);
-      const [state, from] = await this.#redis.hmget(keys.record(row.reservation_id), "state", "from");
+      if (paid.has(row.orderId)) continue;
+      const keys = storeKeys(this.#prefix, row.storeId);
+      const [state, from] = await this.#redis.hmget(keys.record(row.reservationId), "state", "from");
       if (state === "HELD") continue; // the Redis sweep's job
-      if (state === "CONFIRMED") await this.#confirmInPg(row.reservation_id);
+      // Sold in Redis, but its order is no longer paid (cancelled before its statement ran):
+      // record the sale, so the cancel's release (from CONFIRMED) gives on_hand back once.
+      if (state === "CONFIRMED") await this.#ledger.confirm(row.reservationId);
       else if (state === "RELEASED") {
-        await this.#releaseInPg(row.reservation_id, from === "CONFIRMED" ? "CONFIRMED" : "HELD", "RELEASED");
-      } else if (await this.#closeLog(row.reservation_id, "RESERVED", "EXPIRED")) {
-        expired.push(row.reservation_id);
+        await this.#releaseInPg(row.reservationId, from === "CONFIRMED" ? "CONFIRMED" : "HELD", "RELEASED");
+      } else if (await this.#ledger.close(row.reservationId, "RESERVED", "EXPIRED")) {
+        expired.push(row.reservationId);
       }
     }
     return expired;
   }
 
-  async #logStatuses(reservationIds: string[]): Promise<Map<string, LogStatus>> {
-    const rows = await this.#prisma.$queryRawUnsafe<{ reservation_id: string; status: LogStatus }[]>(
-      `SELECT reservation_id, status FROM p_stock_reservation_log
-       WHERE reservation_id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
-      JSON.stringify(reservationIds),
-    );
-    return new Map(rows.map((r) => [r.reservation_id, r.status]));
-  }
-
   // ---------------------------------------------------------------- stock numbers
 
   async getStock(storeId: string, productId: string): Promise<StockLevel | null> {
-    const keys = storeKeys(this.#prefix, storeId);
-    const [available, reserved] = await this.#commands.getStock([keys.available, keys.reserved], [productId]);
-    if (available === -1) return null;
+    const counters = await this.#scripts.getStock(storeId, productId);
+    if (!counters) return null;
+    const { available, reserved } = counters;
     return { onHand: available + reserved, available, reserved };
   }
 
@@ -481,37 +375,21 @@ export class RedisStockReservationService implements StockReservationService {
     await this.#recoverIfLost();
     // Before the script, so the sweep already knows the store when its first hold appears.
     await this.#redis.sadd(this.#global.stores, storeId);
-    const keys = storeKeys(this.#prefix, storeId);
     let delta: number | undefined;
     try {
-      return await this.#prisma.$transaction(async (tx) => {
-        const rows = await tx.$queryRawUnsafe<{ on_hand: number; store_id: string }[]>(
-          `SELECT on_hand, store_id::text AS store_id FROM p_product WHERE id = $1::uuid FOR UPDATE`,
-          productId,
-        );
-        const row = rows[0];
-        if (!row || row.store_id !== storeId) {
-          throw new StockError("UNKNOWN_PRODUCT", `no product ${productId} in store ${storeId}`);
-        }
+      const change = await this.#ledger.setOnHand<SetOnHandResult>(storeId, productId, onHand, async (change) => {
         // The delta under the row lock commutes with confirm/release halves still in flight.
-        const change = onHand - row.on_hand;
-        const [code, reserved] = await this.#commands.setOnHand(
-          [keys.available, keys.reserved],
-          [productId, onHand, String(change)],
-        );
-        if (code === SetOnHandCode.StockHeld) return { ok: false, code: "STOCK_HELD", reserved } as const;
+        const { code, reserved } = await this.#scripts.setOnHand(storeId, productId, onHand, change);
+        if (code === SetOnHandCode.StockHeld) return { write: false, result: { ok: false, code: "STOCK_HELD", reserved } };
         delta = change;
-        await tx.$executeRawUnsafe(
-          `UPDATE p_product SET on_hand = $2, updated_at = now() WHERE id = $1::uuid`,
-          productId,
-          onHand,
-        );
-        return { ok: true } as const;
+        return { write: true, result: { ok: true } };
       });
+      if (!change.found) throw new StockError("UNKNOWN_PRODUCT", `no product ${productId} in store ${storeId}`);
+      return change.result;
     } catch (error) {
       // The commit failed after Redis took the change: take it back (best effort; stock:rebuild otherwise).
       if (delta !== undefined && delta !== 0) {
-        await this.#commands.setOnHand([keys.available, keys.reserved], [productId, 0, String(-delta)]).catch(() => {});
+        await this.#scripts.setOnHand(storeId, productId, 0, -delta).catch(() => {});
       }
       throw error;
     }
@@ -521,13 +399,10 @@ export class RedisStockReservationService implements StockReservationService {
 
   async rebuild(): Promise<RebuildSummary> {
     const started = new Date();
-    const stores = await this.#prisma.$queryRawUnsafe<{ store_id: string }[]>(
-      `SELECT store_id::text AS store_id FROM p_product
-       UNION SELECT store_id::text FROM p_stock_reservation_log WHERE status = 'RESERVED'`,
-    );
+    const stores = await this.#ledger.stores();
     const summary: RebuildSummary = { stores: 0, products: 0, holds: 0 };
-    for (const { store_id: storeId } of stores) {
-      const [products, holds] = await this.#rebuildStore(storeId);
+    for (const storeId of stores) {
+      const { products, holds } = await this.#rebuildStore(storeId);
       summary.stores += 1;
       summary.products += products;
       summary.holds += holds;
@@ -550,35 +425,16 @@ export class RedisStockReservationService implements StockReservationService {
   }
 
   /** One store: read PostgreSQL under FOR SHARE (setOnHand waits), replace Redis in one script. */
-  #rebuildStore(storeId: string): Promise<[number, number]> {
-    return this.#prisma.$transaction(
-      async (tx) => {
-        const products = await tx.$queryRawUnsafe<{ id: string; on_hand: number }[]>(
-          `SELECT id::text AS id, on_hand FROM p_product WHERE store_id = $1::uuid ORDER BY id FOR SHARE`,
-          storeId,
-        );
-        const holds = await tx.$queryRawUnsafe<
-          { reservation_id: string; order_id: string; products: StockLine[]; expires_at: Date }[]
-        >(
-          `SELECT reservation_id, order_id::text AS order_id, products, expires_at
-           FROM p_stock_reservation_log WHERE store_id = $1::uuid AND status = 'RESERVED'`,
-          storeId,
-        );
-        const held = new Map<string, number>();
-        for (const hold of holds) {
-          for (const item of hold.products) held.set(item.productId, (held.get(item.productId) ?? 0) + item.quantity);
-        }
-        const args: (string | number)[] = [products.length];
-        for (const p of products) args.push(p.id, p.on_hand - (held.get(p.id) ?? 0));
-        for (const h of holds) {
-          args.push(h.reservation_id, h.order_id, JSON.stringify(h.products), new Date(h.expires_at).getTime());
-        }
-        await this.#redis.sadd(this.#global.stores, storeId);
-        const keys = storeKeys(this.#prefix, storeId);
-        return this.#commands.rebuildStore([keys.available, keys.reserved, keys.expiries, keys.recordPrefix], args);
-      },
-      { timeout: 120_000, maxWait: 30_000 },
-    );
+  #rebuildStore(storeId: string): Promise<{ products: number; holds: number }> {
+    return this.#ledger.withStoreSnapshot(storeId, async ({ products, holds }) => {
+      const held = new Map<string, number>();
+      for (const hold of holds) {
+        for (const item of hold.products) held.set(item.productId, (held.get(item.productId) ?? 0) + item.quantity);
+      }
+      const available = products.map((p) => ({ productId: p.productId, available: p.onHand - (held.get(p.productId) ?? 0) }));
+      await this.#redis.sadd(this.#global.stores, storeId);
+      return this.#scripts.rebuildStore(storeId, available, holds);
+    });
   }
 
   async ensureIntact(): Promise<boolean> {
@@ -610,38 +466,12 @@ export class RedisStockReservationService implements StockReservationService {
           await this.rebuild();
           return "REBUILT";
         } finally {
-          await this.#commands.unlock([this.#global.rebuildLock], [token]);
+          await this.#scripts.unlockRebuild(token);
         }
       }
       await sleep(50);
       if ((await this.#redis.exists(this.#global.epoch)) === 1) return "WAITED";
       if (Date.now() > giveUp) throw new StockError("REBUILD_TIMEOUT", "gave up waiting for the stock rebuild");
     }
-  }
-}
-
-/** RESERVED -> CONFIRMED and on_hand -= q, once: only the call that changes the row moves on_hand. */
-async function confirmLogRow(client: PgClient, reservationId: string): Promise<boolean> {
-  const { rows } = await client.query<{ products: StockLine[] }>({
-    name: "stock_confirm_log",
-    text: `UPDATE p_stock_reservation_log SET status = 'CONFIRMED', updated_at = now()
-           WHERE reservation_id = $1 AND status = 'RESERVED' RETURNING products`,
-    values: [reservationId],
-  });
-  const row = rows[0];
-  if (!row) return false;
-  await adjustOnHand(client, row.products, -1);
-  return true;
-}
-
-/** Moves on_hand for each line, in product id order so concurrent transactions lock alike. */
-async function adjustOnHand(client: PgClient, products: StockLine[], sign: 1 | -1): Promise<void> {
-  const sorted = [...products].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
-  for (const { productId, quantity } of sorted) {
-    await client.query({
-      name: "stock_adjust_on_hand",
-      text: `UPDATE p_product SET on_hand = on_hand + $2, updated_at = now() WHERE id = $1::uuid`,
-      values: [productId, sign * quantity],
-    });
   }
 }

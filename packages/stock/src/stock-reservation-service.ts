@@ -1,4 +1,4 @@
-import type { ReservationLogRow } from "./reservation-log-writer.ts";
+import type { NewReservationLogRow } from "@order-flow/domain";
 import type {
   ConfirmOutcome,
   RebuildSummary,
@@ -13,12 +13,16 @@ import type {
 
 /** The stock port the API and the workers use. Every method is safe to retry. */
 export interface StockReservationService {
-  /** Holds every item or none; on failure names the first short product. */
-  reserve(input: ReserveInput): Promise<ReservationResult>;
-  /** The hold without its durable copy: the caller writes `logRow` in its own transaction. */
+  /**
+   * Holds every item or none (on failure names the first short product). The caller writes
+   * `logRow`, the durable copy, in its order's statement (OrderWrite.insertReservationLog).
+   */
   holdOnly(input: ReserveInput): Promise<HoldOutcome>;
-  /** A hold becomes a sale (on_hand goes down in PostgreSQL). */
-  confirm(reservationId: string): Promise<ConfirmOutcome>;
+  /**
+   * A hold becomes a sale in Redis. The caller writes the durable half in its order's
+   * statement (OrderWrite.confirmReservation: log CONFIRMED, on_hand −= q).
+   */
+  confirmHold(reservationId: string): Promise<ConfirmOutcome>;
   /** A hold, or a sale being undone, goes back to available (a sale also back to on_hand). */
   release(reservationId: string, reason: ReleaseReason): Promise<ReleaseOutcome>;
   /** Releases holds past deadline + grace whose order was never paid; repairs half-done writes. */
@@ -32,4 +36,4 @@ export interface StockReservationService {
   ensureIntact(): Promise<boolean>;
 }
 
-export type HoldOutcome = { result: ReservationResult; logRow: ReservationLogRow | null };
+export type HoldOutcome = { result: ReservationResult; logRow: NewReservationLogRow | null };

@@ -1,18 +1,6 @@
-// Structurally identical to the types @order-flow/domain exports; kept local so this
-// package does not wait on (or break with) the domain package while it is being written.
+import type { StockLine } from "@order-flow/domain";
 
-/** One product line of a reservation. */
-export type StockLine = { productId: string; quantity: number };
-
-export type ReservationResult =
-  | { ok: true; reservationId: string; expiresAt: Date }
-  | {
-      ok: false;
-      reason: "OUT_OF_STOCK" | "UNKNOWN_PRODUCT";
-      productId: string;
-      requested: number;
-      available: number;
-    };
+export type { ReservationResult, StockLine } from "@order-flow/domain";
 
 export type ReserveInput = {
   orderId: string;

@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
-import { RedisStockReservationService } from "../src/redis-stock-reservation-service.ts";
+import { pgReservationLedger } from "@order-flow/db";
 import { logStatuses, onHandInPg, seedProducts } from "./support/fixtures.ts";
+import { ProductionPathStock } from "./support/production-path.ts";
 import { HAS_REDIS_SERVER, startLocalCluster, type LocalCluster } from "./support/local-cluster.ts";
 import { deleteKeys, testPrefix } from "./support/redis.ts";
 
@@ -28,7 +29,10 @@ afterAll(async () => {
 
 describe.skipIf(!HAS_REDIS_SERVER)("on a 3-master Redis Cluster", () => {
   it("1,000 concurrent reservations against 100 units: exactly 100 succeed; the rest of the API works", async () => {
-    const stock = new RedisStockReservationService({ redis: redis!, prisma: db.prisma, prefix, sweepGraceMs: 0 });
+    const stock = new ProductionPathStock(
+      { redis: redis!, ledger: pgReservationLedger(db.prisma), prefix, sweepGraceMs: 0 },
+      db.prisma.$pool,
+    );
     // Stores spread over the masters: each store's keys live on one of them.
     const stores = Array.from({ length: 6 }, () => randomUUID());
     const products = new Map<string, string>();

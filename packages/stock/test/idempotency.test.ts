@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { stockCommands } from "../src/commands.ts";
+import { ConfirmCode } from "../src/script-codes.ts";
+import { StockScripts } from "../src/stock-scripts.ts";
 import { storeKeys } from "../src/keys.ts";
-import type { RedisStockReservationService } from "../src/redis-stock-reservation-service.ts";
+import type { ProductionPathStock } from "./support/production-path.ts";
 import { openHarness, type Harness } from "./support/harness.ts";
 import { onHandInPg, seedProducts } from "./support/fixtures.ts";
 
@@ -29,7 +30,7 @@ async function setup(onHand = 10) {
   return { storeId, productId: productId!, prefix, stock, hold, status };
 }
 
-async function levels(stock: RedisStockReservationService, storeId: string, productId: string) {
+async function levels(stock: ProductionPathStock, storeId: string, productId: string) {
   return { redis: await stock.getStock(storeId, productId), pgOnHand: await onHandInPg(h.db.prisma, productId) };
 }
 
@@ -98,8 +99,8 @@ describe("exactly-once state changes", () => {
     const { stock, hold, storeId, productId, status, prefix } = await setup();
     const id = await hold(3);
     // The crash: only the Redis half ran.
-    const keys = storeKeys(prefix, storeId);
-    expect(await stockCommands(h.redis).confirm([keys.reserved, keys.record(id), keys.expiries], [id, 60_000])).toBe(1);
+    const scripts = new StockScripts({ redis: h.redis, prefix, finalRecordTtlMs: 60_000 });
+    expect(await scripts.confirm(storeId, id)).toBe(ConfirmCode.Confirmed);
     expect(await status(id)).toBe("RESERVED");
     expect(await stock.confirm(id)).toBe("ALREADY_CONFIRMED");
     expect(await stock.confirm(id)).toBe("ALREADY_CONFIRMED");
@@ -110,9 +111,8 @@ describe("exactly-once state changes", () => {
   it("a release racing a half-done confirm leaves both sides equal", async () => {
     const { stock, hold, storeId, productId, status, prefix } = await setup();
     const id = await hold(3);
-    const keys = storeKeys(prefix, storeId);
     // Confirm's Redis half only; then a full release; then confirm's PostgreSQL half (the retry).
-    await stockCommands(h.redis).confirm([keys.reserved, keys.record(id), keys.expiries], [id, 60_000]);
+    await new StockScripts({ redis: h.redis, prefix, finalRecordTtlMs: 60_000 }).confirm(storeId, id);
     expect(await stock.release(id, "CANCELLED")).toBe("RELEASED");
     expect(await stock.confirm(id)).toBe("NOT_HELD");
     expect(await status(id)).toBe("RELEASED");

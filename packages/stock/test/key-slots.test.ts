@@ -2,11 +2,13 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stockScriptFiles } from "../src/commands.ts";
-import { globalKeys, storeKeys } from "../src/keys.ts";
+import { globalKeys } from "../src/keys.ts";
+import { StockScripts } from "../src/stock-scripts.ts";
 import { openHarness, type Harness } from "./support/harness.ts";
 import { seedProducts } from "./support/fixtures.ts";
 import { HAS_REDIS_SERVER, startLocalCluster, type LocalCluster } from "./support/local-cluster.ts";
-import { keysUnder } from "./support/redis.ts";
+import { callEveryScript, recordingRedis, scriptOf } from "./support/recording-redis.ts";
+import { keysUnder, REDIS_URL } from "./support/redis.ts";
 
 // The shared server runs without cluster support, where CLUSTER KEYSLOT is refused; a
 // cluster-enabled redis-server of our own on a loopback port computes the real slots.
@@ -31,32 +33,23 @@ afterAll(async () => {
 const keyslot = async (key: string) => Number(await slotsOf!.cluster("KEYSLOT", key));
 
 describe.skipIf(!HAS_REDIS_SERVER)("Redis Cluster slots", () => {
-  it("each script's declared keys hash to one slot, the store's", async () => {
+  it("each script's keys, as the scripts object packs them, hash to one slot, the store's", async () => {
     const prefix = h.prefix();
     const storeId = randomUUID();
-    const k = storeKeys(prefix, storeId);
     const reservationId = `${storeId}.${randomUUID()}`;
-    const g = globalKeys(prefix);
-    const keySets: Record<string, string[]> = {
-      "reserve-4.lua": [k.available, k.reserved, k.record(reservationId), k.expiries],
-      "confirm-3.lua": [k.reserved, k.record(reservationId), k.expiries],
-      "release-4.lua": [k.available, k.reserved, k.record(reservationId), k.expiries],
-      "defer-2.lua": [k.record(reservationId), k.expiries],
-      "set-on-hand-2.lua": [k.available, k.reserved],
-      "get-stock-2.lua": [k.available, k.reserved],
-      // KEYS[4] is the record prefix the script appends reservation ids to.
-      "rebuild-store-4.lua": [k.available, k.reserved, k.expiries, k.recordPrefix, k.record(reservationId)],
-      "unlock-1.lua": [g.rebuildLock],
-    };
-    // Every script file is covered, with its declared key count.
+    const real = new Redis(REDIS_URL);
+    const { redis, calls } = recordingRedis(real);
+    await callEveryScript(new StockScripts({ redis, prefix, finalRecordTtlMs: 60_000 }), storeId, reservationId).finally(() => real.disconnect());
+    // Every script file is called, with its declared key count.
     const files = stockScriptFiles();
-    expect(files.map((f) => f.file).sort()).toEqual(Object.keys(keySets).sort());
+    expect(calls.map((c) => `${scriptOf(c.command)}-${c.keys.length}.lua`).sort()).toEqual(files.map((f) => f.file).sort());
     const storeSlot = await keyslot(`{store:${storeId}}`);
-    for (const { file, numberOfKeys } of files) {
-      const keys = keySets[file]!;
-      expect(keys.length).toBeGreaterThanOrEqual(numberOfKeys);
-      const slots = new Set(await Promise.all(keys.map(keyslot)));
-      expect({ file, slots: [...slots] }).toEqual({ file, slots: [file === "unlock-1.lua" ? await keyslot(g.rebuildLock) : storeSlot] });
+    const lockSlot = await keyslot(globalKeys(prefix).rebuildLock);
+    for (const { command, keys } of calls) {
+      // The rebuild script appends reservation ids to its KEYS[4], the record prefix.
+      const declared = scriptOf(command) === "rebuild-store" ? [...keys, `${keys[3]}${reservationId}`] : keys;
+      const slots = new Set(await Promise.all(declared.map(keyslot)));
+      expect({ command, slots: [...slots] }).toEqual({ command, slots: [scriptOf(command) === "unlock" ? lockSlot : storeSlot] });
     }
   });
 

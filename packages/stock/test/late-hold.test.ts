@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { OrderWrite } from "@order-flow/db";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RedisStockReservationService } from "../src/redis-stock-reservation-service.ts";
+import type { ProductionPathStock } from "./support/production-path.ts";
 import { seedProducts } from "./support/fixtures.ts";
 import { openHarness, type Harness } from "./support/harness.ts";
 import { deleteKeys } from "./support/redis.ts";
@@ -17,7 +17,7 @@ afterAll(async () => h.close());
  * The window a data loss can hit: the API's hold is in Redis, Redis loses its data and is
  * rebuilt from PostgreSQL, and only then does the order's transaction commit the hold's log row.
  */
-async function holdCommittedAfterRebuild(stock: RedisStockReservationService, prefix: string) {
+async function holdCommittedAfterRebuild(stock: ProductionPathStock, prefix: string) {
   const storeId = randomUUID();
   const [productId] = await seedProducts(h.db.prisma, storeId, [10]);
   await stock.rebuild();

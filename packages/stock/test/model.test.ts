@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { OrderWrite } from "@order-flow/db";
+import type { OrderState } from "@order-flow/domain";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { storeKeys } from "../src/keys.ts";
 import type { ReleaseReason, StockLine } from "../src/types.ts";
@@ -7,6 +9,29 @@ import { logStatuses, pgView, seedProducts } from "./support/fixtures.ts";
 import { prng, StockModel } from "./support/model.ts";
 
 let h: Harness;
+
+/** The order a new hold belongs to, as the API writes it with the hold's log row. */
+function orderOf(id: string, storeId: string, reservationId: string, now: Date): OrderState {
+  return {
+    id,
+    orderNumber: `ORD-MODEL-${id.slice(0, 8)}`,
+    userId: randomUUID(),
+    storeId,
+    status: "STOCK_RESERVED",
+    items: [],
+    totalAmount: 0,
+    reservationId,
+    paymentId: null,
+    expiresAt: now,
+    confirmedAt: null,
+    cancelledAt: null,
+    failureReason: null,
+    refundId: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
 beforeAll(async () => {
   h = await openHarness();
 });
@@ -23,11 +48,8 @@ describe("randomized model test", () => {
     const rand = prng(seed);
     const model = new StockModel(GRACE);
     const prefix = h.prefix();
-    const stock = h.service({
-      prefix,
-      sweepGraceMs: GRACE,
-      isOrderPaid: async (ids) => new Set(ids.filter((id) => model.paid.has(id))),
-    });
+    // Paid orders are real p_order rows at PAYMENT_COMPLETED: the sweep asks the ledger.
+    const stock = h.service({ prefix, sweepGraceMs: GRACE });
     const stores = [randomUUID(), randomUUID()];
     const productsOf = new Map<string, string[]>();
     for (const storeId of stores) {
@@ -86,10 +108,12 @@ describe("randomized model test", () => {
         const orderId = randomUUID();
         const holdSeconds = rand.int(1, 900);
         const expected = model.reserve(storeId, lines);
-        const actual = await stock.reserve({ orderId, storeId, items: lines, holdSeconds, now: new Date(clock) });
+        // As the API does: the hold, then the order and the hold's log row in one statement.
+        const { result: actual, logRow } = await stock.holdOnly({ orderId, storeId, items: lines, holdSeconds, now: new Date(clock) });
         if (expected.ok) {
           expect({ step, ok: actual.ok }).toEqual({ step, ok: true });
-          if (!actual.ok) throw new Error("unreachable");
+          if (!actual.ok || !logRow) throw new Error("unreachable");
+          await new OrderWrite().insertOrder(orderOf(logRow.orderId, storeId, actual.reservationId, new Date(clock))).insertReservationLog(logRow).run(h.db.prisma.$pool);
           model.applyHold(actual.reservationId, storeId, orderId, lines, clock + holdSeconds * 1000);
           ids.push(actual.reservationId);
         } else {
@@ -98,6 +122,7 @@ describe("randomized model test", () => {
       } else if (roll < 0.5) {
         counts.confirm = (counts.confirm ?? 0) + 1;
         const id = pickId();
+        // As the PaymentCompleted handler does: the Redis confirm, then the sale in a statement.
         expect({ step, outcome: await stock.confirm(id) }).toEqual({ step, outcome: model.confirm(id) });
       } else if (roll < 0.65) {
         counts.release = (counts.release ?? 0) + 1;
@@ -106,7 +131,11 @@ describe("randomized model test", () => {
         expect({ step, outcome: await stock.release(id, reason) }).toEqual({ step, outcome: model.release(id, reason) });
       } else if (roll < 0.7) {
         const live = [...model.reservations.values()];
-        if (live.length > 0) model.paid.add(rand.pick(live).orderId);
+        if (live.length > 0) {
+          const { orderId } = rand.pick(live);
+          model.paid.add(orderId);
+          await h.db.prisma.$executeRawUnsafe(`UPDATE p_order SET status = 'PAYMENT_COMPLETED' WHERE id = $1::uuid`, orderId);
+        }
       } else if (roll < 0.8) {
         clock += rand.int(0, 300_000);
       } else if (roll < 0.9) {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { stockCommands } from "../src/commands.ts";
+import { StockScripts } from "../src/stock-scripts.ts";
 import { storeKeys } from "../src/keys.ts";
 import { openHarness, type Harness } from "./support/harness.ts";
 import { insertOrder, logStatuses, onHandInPg, seedProducts } from "./support/fixtures.ts";
@@ -62,6 +62,25 @@ describe("sweepExpired", () => {
     expect([statuses.get(paid), statuses.get(pending), statuses.get(sold)]).toEqual(["CONFIRMED", "EXPIRED", "CONFIRMED"]);
   });
 
+  it("never releases a paid order's hold sold in Redis whose order statement has not run yet", async () => {
+    const { stock, hold, deadline, storeId, productId } = await setup();
+    const paidOrder = randomUUID();
+    await insertOrder(h.db.prisma, paidOrder, storeId, "PAYMENT_COMPLETED");
+    const id = await hold(paidOrder, 3);
+    // The PaymentCompleted job got as far as the Redis confirm (its statement is still to come).
+    expect(await stock.confirmHold(id)).toBe("CONFIRMED");
+    for (const late of [GRACE + 1, 10 * GRACE, 1000 * GRACE]) {
+      expect((await stock.sweepExpired(new Date(deadline + late), 100)).released).toEqual([]);
+    }
+    expect((await logStatuses(h.db.prisma)).get(id)).toBe("RESERVED");
+    expect(await onHandInPg(h.db.prisma, productId)).toBe(100);
+    expect(await stock.getStock(storeId, productId)).toEqual({ onHand: 97, available: 97, reserved: 0 });
+    // The retry: Redis says ALREADY_CONFIRMED, the statement sells it once.
+    expect(await stock.confirm(id)).toBe("ALREADY_CONFIRMED");
+    expect((await logStatuses(h.db.prisma)).get(id)).toBe("CONFIRMED");
+    expect(await onHandInPg(h.db.prisma, productId)).toBe(97);
+  });
+
   it("several sweepers at once release each reservation exactly once", async () => {
     const { stock, hold, deadline, prefix, storeId, productId } = await setup();
     const ids = await Promise.all(Array.from({ length: 60 }, () => hold()));
@@ -90,13 +109,9 @@ describe("sweepExpired", () => {
   it("releases a hold whose log row was never written (crash between Redis and PostgreSQL)", async () => {
     const { stock, deadline, prefix, storeId, productId } = await setup();
     // The crash: the reserve script ran, the process died before the INSERT.
-    const keys = storeKeys(prefix, storeId);
     const id = `${storeId}.${randomUUID()}`;
-    const items = JSON.stringify([{ productId, quantity: 4 }]);
-    await stockCommands(h.redis).reserve(
-      [keys.available, keys.reserved, keys.record(id), keys.expiries],
-      [id, randomUUID(), deadline, items, productId, 4],
-    );
+    const scripts = new StockScripts({ redis: h.redis, prefix, finalRecordTtlMs: 86_400_000 });
+    await scripts.reserve(storeId, id, randomUUID(), [{ productId, quantity: 4 }], new Date(deadline));
     expect(await stock.getStock(storeId, productId)).toEqual({ onHand: 100, available: 96, reserved: 4 });
     expect((await stock.sweepExpired(new Date(deadline + GRACE), 100)).released).toEqual([id]);
     expect(await stock.getStock(storeId, productId)).toEqual({ onHand: 100, available: 100, reserved: 0 });
@@ -118,13 +133,9 @@ describe("sweepExpired", () => {
     const { stock, hold, deadline, prefix, storeId, productId } = await setup();
     const confirmed = await hold(undefined, 3);
     const released = await hold(undefined, 2);
-    const keys = storeKeys(prefix, storeId);
-    const commands = stockCommands(h.redis);
-    await commands.confirm([keys.reserved, keys.record(confirmed), keys.expiries], [confirmed, 86_400_000]);
-    await commands.release(
-      [keys.available, keys.reserved, keys.record(released), keys.expiries],
-      [released, 86_400_000, "ANY", ""],
-    );
+    const scripts = new StockScripts({ redis: h.redis, prefix, finalRecordTtlMs: 86_400_000 });
+    await scripts.confirm(storeId, confirmed);
+    await scripts.release(storeId, released, "ANY");
     await stock.sweepExpired(new Date(deadline + GRACE), 100);
     const statuses = await logStatuses(h.db.prisma);
     expect(statuses.get(confirmed)).toBe("CONFIRMED");

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { Cluster, Redis } from "ioredis";
-import type { PrismaClient } from "@order-flow/db";
+import { pingDatabase, type PrismaClient } from "@order-flow/db";
 import type { AppEnv } from "../context.ts";
 import type { ApiMetrics } from "../metrics.ts";
 import { redisIsReady } from "../middleware/require-redis.ts";
@@ -22,7 +22,7 @@ export function operationsRoutes(deps: { prisma: PrismaClient; redis: Redis | Cl
     const [redis, postgres] = await Promise.all([
       // A client that is not connected is down now: no need to wait for a ping to fail.
       redisIsReady(deps.redis) ? withTimeout(deps.redis.ping()).then(() => true, () => false) : Promise.resolve(false),
-      withTimeout(deps.prisma.$queryRaw`SELECT 1`).then(() => true, () => false),
+      withTimeout(pingDatabase(deps.prisma)).then(() => true, () => false),
     ]);
     if (redis && postgres) return c.json({ status: "ready", redis: "up", postgres: "up" }, 200);
     const down = [!redis && "Redis", !postgres && "PostgreSQL"].filter(Boolean).join(" and ");

@@ -1,13 +1,7 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import {
-  auditRepository,
-  idempotencyRepository,
-  InvalidCursor,
-  orderRepository,
-  type IdempotencyClaim,
-  type PrismaClient,
-} from "@order-flow/db";
+import type { MiddlewareHandler } from "hono";
+import { auditRepository, InvalidCursor, orderRepository, type PrismaClient } from "@order-flow/db";
 import { withOrder } from "@order-flow/telemetry";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem, problemBody } from "../problem.ts";
@@ -31,36 +25,14 @@ const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
   body: { required, content: { "application/json": { schema } } },
 });
 
-/** How long a twin request waits for the first one with its Idempotency-Key. */
-const IDEMPOTENCY_WAIT_MS = 5_000;
-
-/**
- * Asks `look` again while the request holding the key is still running; after the wait,
- * 409 IDEMPOTENCY_KEY_IN_USE.
- */
-async function untilSettled<C extends IdempotencyClaim>(look: () => Promise<C>): Promise<Exclude<C, { state: "IN_USE" }>> {
-  const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
-  for (;;) {
-    const claim = await look();
-    if (claim.state !== "IN_USE") return claim as Exclude<C, { state: "IN_USE" }>;
-    if (Date.now() >= deadline) {
-      throw new ApiProblem("IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still running");
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export function orderRoutes(deps: {
   prisma: PrismaClient;
   commands: OrderCommands;
-  now?: () => Date;
-  /** a claim with no response after this long is taken over by a twin (default: the repository's 30 s) */
-  idempotencyAbandonedAfterMs?: number;
+  /** the Idempotency-Key protocol (middleware/idempotency.ts), for POST /orders */
+  idempotency: MiddlewareHandler<AppEnv>;
   createRoute?: never;
 }) {
   const { prisma, commands } = deps;
-  const now = deps.now ?? (() => new Date());
-  const claimOptions = deps.idempotencyAbandonedAfterMs === undefined ? {} : { abandonedAfterMs: deps.idempotencyAbandonedAfterMs };
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(
@@ -74,6 +46,7 @@ export function orderRoutes(deps: {
         "Customers only. 1–50 distinct products, quantity 1–99; prices come from the catalog. Holds every item " +
         "atomically (all or none) until expiresAt. Out of stock: 409 OUT_OF_STOCK naming the product, and the " +
         "order is kept as STOCK_RESERVATION_FAILED.",
+      middleware: [deps.idempotency] as const,
       request: { headers: idempotencyHeaderSchema, ...body(createOrderBodySchema, true) },
       responses: {
         201: json(orderSchema, "Order placed, stock held until expiresAt", HEADERS.idempotentReplayed),
@@ -88,8 +61,6 @@ export function orderRoutes(deps: {
       const actor = c.get("actor");
       if (actor.role !== "customer") throw new ApiProblem("FORBIDDEN", "Only customers place orders");
       const input = c.req.valid("json");
-      const key = c.req.valid("header")["idempotency-key"];
-      const userId = actor.userId!;
       const answer = (placed: PlacedOrder) =>
         placed.kind === "RESERVED"
           ? { status: 201 as const, body: toOrderResponse(placed.order) }
@@ -105,44 +76,22 @@ export function orderRoutes(deps: {
                 orderId: placed.order.id,
               },
             };
-      const respond = (status: number, payload: unknown, replayed: boolean) =>
-        // c.body keeps the headers middleware already set (request id, rate limit).
-        c.body(JSON.stringify(payload), status as 201, {
-          "Content-Type": status >= 400 ? "application/problem+json" : "application/json",
-          ...(replayed ? { "Idempotent-Replayed": "true" } : {}),
-        }) as never;
-      const replay = (claim: Exclude<IdempotencyClaim, { state: "NEW" | "IN_USE" }>) => {
-        if (claim.state === "MISMATCH") {
-          throw new ApiProblem("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request");
-        }
-        return respond(claim.status, claim.body, true);
-      };
-
-      let held: { key: string; hash: string; owner: string } | undefined;
-      if (key !== undefined) {
-        const hash = createHash("sha256").update(JSON.stringify(input)).digest("hex");
-        const claim = await untilSettled(() => idempotencyRepository.claim(prisma, userId, key, hash, now(), claimOptions));
-        if (claim.state !== "NEW") return replay(claim);
-        held = { key, hash, owner: claim.owner };
-      }
-      let placed;
-      try {
-        // With a key, the order's own statement stores the answer, only while the claim is still ours.
-        const orderId = randomUUID();
-        const claim = held && { userId, key: held.key, owner: held.owner, answer };
-        placed = await withOrder(orderId, () => commands.place(actor, input, claim, orderId));
-      } catch (err) {
-        // Nothing was kept: let a retry with the same key run again.
-        if (held) await idempotencyRepository.release(prisma, userId, held.key, held.owner).catch(() => {});
-        throw err;
-      }
-      if (placed.kind === "CLAIM_LOST") {
-        // A twin took the claim over (this request looked dead): answer what it answers.
-        const { key: lostKey, hash } = held!;
-        return replay(await untilSettled(() => idempotencyRepository.find(prisma, userId, lostKey, hash)));
-      }
+      // API.md's order: the key (422/409) after shape and role, before the catalog.
+      const idempotency = c.get("idempotency");
+      const started = await idempotency.start();
+      if (started.kind === "REPLAY") return started.response as never;
+      // With a key, the order's own statement stores the answer; it makes the order only if no twin stored one first.
+      const orderId = randomUUID();
+      const claim = started.kind === "CLAIMED" ? { ...started.claim, answer } : undefined;
+      const placed = await withOrder(orderId, () => commands.place(actor, input, claim, orderId));
+      // A twin stored its answer first (its order is the only one; this request's hold went back): answer the same.
+      if (placed.kind === "CLAIM_LOST") return (await idempotency.replayStored()) as never;
+      if (claim) idempotency.stored();
       const { status, body: payload } = answer(placed);
-      return respond(status, payload, false);
+      // c.body keeps the headers middleware already set (request id, rate limit).
+      return c.body(JSON.stringify(payload), status as 201, {
+        "Content-Type": status >= 400 ? "application/problem+json" : "application/json",
+      }) as never;
     },
   );
 

@@ -2,21 +2,23 @@ import { randomBytes, randomUUID } from "node:crypto";
 import {
   Order,
   actionForTargetStatus,
+  changeOrder,
   generateOrderNumber,
   roleMayEver,
   ForbiddenAction,
   SYSTEM_ACTOR,
   type Actor,
+  type Decision,
   type OrderAction,
   type OrderState,
+  type OrderStore,
+  type SaveOptions,
   type StoreSettableStatus,
   type TransitionResult,
 } from "@order-flow/domain";
 import {
   OrderWrite,
-  orderRepository,
   productRepository,
-  saveTransition,
   type IdempotencyCompletion,
   type NewReservationLogRow,
   type PrismaClient,
@@ -28,6 +30,7 @@ import { ApiProblem } from "../problem.ts";
 
 export type OrderCommandDeps = {
   prisma: PrismaClient;
+  orders: OrderStore;
   stock: StockReservationService;
   holdSeconds: number;
   now?: () => Date;
@@ -49,21 +52,19 @@ export type PlacedOrder =
   | { kind: "RESERVED"; order: OrderState }
   | { kind: "OUT_OF_STOCK"; order: OrderState; productId: string; requested: number; available: number };
 
-/** CLAIM_LOST: a twin took this request's idempotency claim over; no order was made, no stock is held. */
+/** CLAIM_LOST: a twin stored the answer to this request's Idempotency-Key first; no order was made, no stock is held. */
 export type PlaceOrderOutcome = PlacedOrder | { kind: "CLAIM_LOST" };
 
 /**
- * The idempotency claim this request holds: the order's statement stores the answer to the
- * placed order with it, and makes the order only while the claim is still this request's.
+ * The Idempotency-Key this request claimed: the order's statement stores the answer to the
+ * placed order with it, and makes the order only if no answer was stored for the key first.
  */
-export type PlaceOrderClaim = {
-  userId: string;
-  key: string;
-  owner: string;
+export type PlaceOrderClaim = Omit<IdempotencyCompletion, "status" | "body"> & {
   answer: (placed: PlacedOrder) => { status: number; body: unknown };
 };
 
-const LOST_RACE_RETRIES = 3;
+/** Tries of one change before the client is told to retry (each lost one re-reads the order). */
+const CHANGE_TRIES = 4;
 
 /** The use cases behind the order endpoints; each change goes through the Order aggregate. */
 export function orderCommands(deps: OrderCommandDeps) {
@@ -72,7 +73,7 @@ export function orderCommands(deps: OrderCommandDeps) {
   const ctx = (actor: Actor) => ({ actor, now: now(), newId: randomUUID });
 
   async function visibleOrder(orderId: string, actor: Actor): Promise<OrderState> {
-    const order = await orderRepository.findForViewer(deps.prisma, orderId, actor);
+    const order = await deps.orders.findForViewer(orderId, actor);
     if (!order) throw new ApiProblem("NOT_FOUND", `Order ${orderId} not found`);
     return order;
   }
@@ -84,31 +85,46 @@ export function orderCommands(deps: OrderCommandDeps) {
   /**
    * Reads the order, asks the aggregate, writes the result conditionally; re-reads and asks
    * again when another writer got there first, so the answer reflects the latest state.
+   * A refusal is the aggregate's (403 ownership or role, 409 state), in API.md's order.
    */
   async function change(
     orderId: string,
     actor: Actor,
     action: OrderAction,
-    decide: (order: OrderState) => TransitionResult,
-    /** more writes in the same statement, made only when the transition wins */
-    alsoWrite?: (write: OrderWrite, result: TransitionResult) => void,
-    /** the order as the caller just read it: saves the first re-read (the write is conditional anyway) */
+    decide: (order: OrderState) => Decision,
+    /** writes in the same statement, made only when the transition wins */
+    alongside?: (result: TransitionResult) => SaveOptions,
+    /** the order as the caller just read it: saves the first read (the write is conditional anyway) */
     justRead?: OrderState,
   ): Promise<TransitionResult> {
-    for (let attempt = 0; ; attempt++) {
-      // API.md's order of checks: 404 (not visible) before 403 (role never may).
-      const order = attempt === 0 && justRead ? justRead : await visibleOrder(orderId, actor);
-      assertRoleMay(actor, action);
-      const result = decide(order);
-      const outcome = await saveTransition(deps.prisma, result, alsoWrite && ((write) => alsoWrite(write, result)));
-      if (outcome === "APPLIED") {
-        deps.metrics?.recordTransition(result.previous.status, result.order.status);
-        return result;
-      }
-      if (outcome === "NOT_FOUND") throw new ApiProblem("NOT_FOUND", `Order ${orderId} not found`);
-      if (attempt >= LOST_RACE_RETRIES) {
-        throw new ApiProblem("INVALID_STATE_TRANSITION", "The order changed concurrently; retry");
-      }
+    // API.md's order of checks: 404 (not visible) before 403 (role never may).
+    const known = justRead ?? (await visibleOrder(orderId, actor));
+    assertRoleMay(actor, action);
+    const outcome = await changeOrder(deps.orders, {
+      orderId,
+      known,
+      knownIsFresh: true,
+      read: () => deps.orders.findForViewer(orderId, actor),
+      decide: (order) => {
+        const decision = decide(order);
+        return decision.applies && alongside ? { ...decision, save: alongside(decision.result) } : decision;
+      },
+      maxTries: CHANGE_TRIES,
+    });
+    switch (outcome.kind) {
+      case "APPLIED":
+        deps.metrics?.recordTransition(outcome.result.previous.status, outcome.result.order.status);
+        return outcome.result;
+      case "REFUSED":
+        throw outcome.why;
+      case "NOT_FOUND":
+      case "REPLAYED": // only behind a webhook's record-once gate, which no command uses
+        throw new ApiProblem("NOT_FOUND", `Order ${orderId} not found`);
+      case "CONTENDED":
+        throw new ApiProblem(
+          "INVALID_STATE_TRANSITION",
+          `Order ${orderId} (${outcome.order.orderNumber}) changed concurrently ${outcome.tries} times; retry`,
+        );
     }
   }
 
@@ -219,7 +235,11 @@ export function orderCommands(deps: OrderCommandDeps) {
           draft(created),
           (at) => draft(create(newOrderNumber(at))),
           logRow,
-          claim && ((d) => ({ userId: claim.userId, key: claim.key, owner: claim.owner, ...claim.answer(placed(d.order)) })),
+          claim &&
+            ((d) => {
+              const { answer, ...key } = claim;
+              return { ...key, ...answer(placed(d.order)) };
+            }),
         );
       } catch (err) {
         await giveHoldBack();
@@ -236,17 +256,18 @@ export function orderCommands(deps: OrderCommandDeps) {
     async requestPayment(orderId: string, actor: Actor) {
       const current = await visibleOrder(orderId, actor);
       assertRoleMay(actor, "requestPayment");
-      if (current.status === "PAYMENT_PENDING" && current.paymentId) {
+      const pending = Order.pendingPayment(current);
+      if (pending !== null) {
         // Asking again while pending returns the same payment and records nothing new.
-        return { order: current, paymentId: current.paymentId, ...(await openAtGateway(current, current.paymentId)) };
+        return { order: current, paymentId: pending, ...(await openAtGateway(current, pending)) };
       }
       const paymentId = randomUUID();
       const result = await change(
         orderId,
         actor,
         "requestPayment",
-        (order) => Order.requestPayment(order, ctx(actor), { paymentId }),
-        (write, r) => write.insertPayment({ id: paymentId, orderId, amount: r.order.totalAmount, now: r.order.updatedAt }),
+        (order) => Order.decide(order, "requestPayment", ctx(actor), { paymentId }),
+        (r) => ({ alongside: [{ kind: "openPayment", paymentId, orderId, amount: r.order.totalAmount, at: r.order.updatedAt }] }),
         current,
       );
       return { order: result.order, paymentId, ...(await openAtGateway(result.order, paymentId)) };
@@ -254,7 +275,7 @@ export function orderCommands(deps: OrderCommandDeps) {
 
     async cancel(orderId: string, actor: Actor, reason: string | undefined) {
       const result = await change(orderId, actor, "cancel", (order) =>
-        Order.cancel(order, ctx(actor), { reason: reason ?? null }),
+        Order.decide(order, "cancel", ctx(actor), { reason: reason ?? null }),
       );
       await giveStockBack(result.previous, "CANCELLED");
       return result.order;
@@ -262,28 +283,15 @@ export function orderCommands(deps: OrderCommandDeps) {
 
     async requestRefund(orderId: string, actor: Actor, reason: string | undefined) {
       const result = await change(orderId, actor, "requestRefund", (order) =>
-        Order.requestRefund(order, ctx(actor), { reason: reason ?? null }),
+        Order.decide(order, "requestRefund", ctx(actor), { reason: reason ?? null }),
       );
       return result.order;
     },
 
     async setStatus(orderId: string, actor: Actor, status: StoreSettableStatus, reason: string | undefined) {
       const action = actionForTargetStatus(status);
-      const result = await change(orderId, actor, action, (order) => {
-        const c = ctx(actor);
-        switch (action) {
-          case "reject":
-            return Order.reject(order, c, { reason: reason ?? null });
-          case "markReadyForDelivery":
-            return Order.markReadyForDelivery(order, c, reason ? { reason } : undefined);
-          case "startDelivery":
-            return Order.startDelivery(order, c, reason ? { reason } : undefined);
-          case "markDelivered":
-            return Order.markDelivered(order, c, reason ? { reason } : undefined);
-          default:
-            return Order.complete(order, c, reason ? { reason } : undefined);
-        }
-      });
+      const args = action === "reject" ? { reason: reason ?? null } : reason ? { reason } : undefined;
+      const result = await change(orderId, actor, action, (order) => Order.decide(order, action, ctx(actor), args as never));
       if (action === "reject") await giveStockBack(result.previous, "REJECTED");
       return result.order;
     },
@@ -293,8 +301,8 @@ export function orderCommands(deps: OrderCommandDeps) {
    * Order + items + audit + outbox (+ the reservation log row) in one statement. Order numbers
    * are random; on the rare clash the whole draft is made again with a new number, so the row,
    * the OrderCreated event and the audit entry all carry the number that was stored. With an
-   * idempotency claim, the same statement stores the answer to the draft, and writes nothing
-   * (null) if the claim is no longer this request's.
+   * Idempotency-Key, the same statement stores the answer to the draft, and writes nothing
+   * (null) if an answer was already stored for the key.
    */
   async function persistNewOrder(
     first: NewOrderDraft,
@@ -309,7 +317,7 @@ export function orderCommands(deps: OrderCommandDeps) {
         if (completion) write.completeIdempotencyClaim(completion(draft));
         write.insertOrder(draft.order).audit(draft.audit).events(draft.events);
         if (logRow) write.insertReservationLog(logRow);
-        const { passed } = await write.run(deps.prisma.$pool);
+        const { passed } = await write.run(deps.prisma);
         return passed ? draft : null;
       } catch (err) {
         const e = err as { code?: string; constraint?: string };

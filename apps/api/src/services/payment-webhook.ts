@@ -1,12 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { Order, SYSTEM_ACTOR, type DomainEvent, type OrderState, type TransitionResult } from "@order-flow/domain";
 import {
-  OrderWrite,
-  outboxRepository,
-  readWebhookSubject,
-  type PrismaClient,
-  type WebhookEventRecord,
-} from "@order-flow/db";
+  Order,
+  SYSTEM_ACTOR,
+  changeOrder,
+  type AlongsideWrite,
+  type ChangeStep,
+  type Decision,
+  type DomainEvent,
+  type OrderState,
+  type OrderStore,
+  type PaymentWebhookRecord,
+} from "@order-flow/domain";
+import { outboxRepository, readWebhookSubject, type PrismaClient, type WebhookSubject } from "@order-flow/db";
 import { makeStrayPaymentRefund, type StrayRefundReason } from "@order-flow/queues";
 import { continueTrace, isTraced, withOrder } from "@order-flow/telemetry";
 import { z } from "zod";
@@ -40,7 +45,11 @@ export type WebhookOutcome =
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-class LostRace extends Error {}
+/** Tries of one acceptance when the order keeps moving under it (a timeout or cancel committing first). */
+const ACCEPT_TRIES = 6;
+
+/** A verdict that changes no order: the event is recorded once, with what rides along. */
+type RecordOnly = { outcome: WebhookOutcome; alongside: AlongsideWrite[] };
 
 /**
  * Accepts a verified PG webhook. The deadline is judged here, at acceptance: the
@@ -48,7 +57,7 @@ class LostRace extends Error {}
  * before the endpoint answers 200, so a PAID answered before expiresAt always beats
  * the timeout (both are conditional writes on the order's version).
  */
-export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; metrics?: OrderMetricsHook }) {
+export function paymentWebhook(deps: { prisma: PrismaClient; orders: OrderStore; now?: () => Date; metrics?: OrderMetricsHook }) {
   const clock = deps.now ?? (() => new Date());
 
   const STRAY_REASON: Record<string, StrayRefundReason> = {
@@ -72,16 +81,9 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
     return job as unknown as DomainEvent;
   }
 
-  async function attempt(body: WebhookBody, raw: unknown): Promise<WebhookOutcome> {
+  async function judge(body: WebhookBody, raw: unknown): Promise<WebhookOutcome> {
     const now = clock();
-    const pool = deps.prisma.$pool;
-    const { payment, order, captureKnown: knownCapture } = await readWebhookSubject(deps.prisma, {
-      paymentId: UUID.test(body.paymentId) ? body.paymentId : null,
-      orderId: UUID.test(body.orderId) ? body.orderId : null,
-      pgTransactionId: body.status === "PAID" ? body.pgTransactionId : null,
-    });
-    const known = payment !== null && order !== null && payment.orderId === order.id;
-    const record = (outcome: WebhookOutcome): WebhookEventRecord => ({
+    const record = (outcome: WebhookOutcome): PaymentWebhookRecord => ({
       eventId: body.eventId,
       paymentId: body.paymentId,
       orderId: body.orderId,
@@ -91,66 +93,59 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
       receivedAt: now,
       payload: raw,
     });
-    /** Records the event (and whatever `also` adds) only if its id was never seen. */
-    const recordOnce = async (outcome: WebhookOutcome, also?: (write: OrderWrite) => void) => {
-      const write = new OrderWrite().recordWebhookEvent(record(outcome));
-      also?.(write);
-      return (await write.run(pool)).passed ? outcome : "DUPLICATE";
-    };
-    /**
-     * The event's record, the order's transition and `also`, all or nothing. Not applied
-     * although the order was as read: the event was recorded before (a replay). Otherwise
-     * the order moved under us (a timeout or cancel committed first): judge again.
-     */
-    const transitionOnce = async (outcome: WebhookOutcome, result: TransitionResult, also: (write: OrderWrite) => void) => {
-      const write = new OrderWrite()
-        .transition(result.previous, result.order, { onlyWithWebhookRecord: record(outcome) })
-        .audit(result.audit)
-        .events(result.events);
-      also(write);
-      const { passed, orderWasCurrent } = await write.run(pool);
-      if (passed) {
-        deps.metrics?.recordTransition(result.previous.status, result.order.status);
-        return outcome;
-      }
-      if (orderWasCurrent) return "DUPLICATE";
-      throw new LostRace();
-    };
-    if (!known) return recordOnce("UNKNOWN");
-
+    /** Records the event (and what rides along) only if its id was never seen. */
+    const recordOnce = async (outcome: WebhookOutcome, alongside: AlongsideWrite[] = []) =>
+      (await deps.orders.recordOnce(record(outcome), alongside)) ? outcome : "DUPLICATE";
     const ctx = { actor: SYSTEM_ACTOR, now, newId: randomUUID };
-    if (body.status === "FAILED") {
-      if (order.status !== "PAYMENT_PENDING" || order.paymentId !== body.paymentId) return recordOnce("IGNORED");
-      const result = Order.failPayment(order, ctx, {
-        paymentId: body.paymentId,
-        reason: body.failureReason ?? "Payment declined by the payment gateway",
-      });
-      return transitionOnce("PAYMENT_FAILED", result, (write) =>
-        write.changePaymentStatus({ id: body.paymentId, from: ["REQUESTED"], to: "FAILED", pgTransactionId: body.pgTransactionId, now }),
-      );
-    }
+    // Read again on every try: the payment and capture rows move with the order.
+    let subject: WebhookSubject | null = null;
+    let judged: WebhookOutcome = "UNKNOWN";
 
-    // PAID: money was captured. Either it completes the order, or it goes back. The same capture
-    // reported again under another event id is not new money: refunding it would give back the
-    // capture that may be paying for the order.
-    if (knownCapture) return recordOnce("CAPTURE_REPLAYED");
-    const firstCapture = payment.status === "REQUESTED";
-    const verdict = Order.checkPaidPayment(order, { paymentId: body.paymentId, amount: body.amount });
-    const inTime = now.getTime() < order.expiresAt.getTime();
-    let outcome: WebhookOutcome;
-    if (!firstCapture) outcome = "REFUND_DUPLICATE_CAPTURE";
-    else if (verdict.kind === "refund") {
-      outcome = verdict.why === "NOT_CURRENT_PAYMENT" ? "REFUND_NOT_CURRENT_PAYMENT" : "REFUND_LATE_PAYMENT";
-    } else if (!inTime) outcome = "REFUND_LATE_PAYMENT";
-    else if (verdict.kind === "amountMismatch") outcome = "REFUND_AMOUNT_MISMATCH";
-    else outcome = "PAYMENT_COMPLETED";
+    /**
+     * The event's record, the order's transition and what rides along, all or nothing. Not
+     * applied although the order was as read: the event was recorded before (REPLAYED).
+     */
+    const transitionOnce = (outcome: WebhookOutcome, decision: Decision, alongside: AlongsideWrite[]): ChangeStep<RecordOnly> => {
+      judged = outcome;
+      if (!decision.applies) throw decision.why;
+      return { applies: true, result: decision.result, save: { onlyOnce: record(outcome), alongside } };
+    };
 
-    const captured = (write: OrderWrite) => {
-      // The payment row describes its first capture; a later one has its own capture row only.
-      if (firstCapture) {
-        write.changePaymentStatus({ id: body.paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: body.pgTransactionId, now });
+    const decide = (order: OrderState): ChangeStep<RecordOnly> => {
+      const { payment, captureKnown } = subject!;
+      if (body.status === "FAILED") {
+        const failed = Order.decide(order, "failPayment", ctx, {
+          paymentId: body.paymentId,
+          reason: body.failureReason ?? "Payment declined by the payment gateway",
+        });
+        if (!failed.applies) return { applies: false, why: { outcome: "IGNORED", alongside: [] } };
+        return transitionOnce("PAYMENT_FAILED", failed, [
+          { kind: "paymentStatus", paymentId: body.paymentId, from: ["REQUESTED"], to: "FAILED", pgTransactionId: body.pgTransactionId, at: now },
+        ]);
       }
-      write.recordCapture({
+
+      // PAID: money was captured. Either it completes the order, or it goes back. The same capture
+      // reported again under another event id is not new money: refunding it would give back the
+      // capture that may be paying for the order.
+      if (captureKnown) return { applies: false, why: { outcome: "CAPTURE_REPLAYED", alongside: [] } };
+      const firstCapture = payment!.status === "REQUESTED";
+      const verdict = Order.checkPaidPayment(order, { paymentId: body.paymentId, amount: body.amount });
+      const inTime = now.getTime() < order.expiresAt.getTime();
+      let outcome: WebhookOutcome;
+      if (!firstCapture) outcome = "REFUND_DUPLICATE_CAPTURE";
+      else if (verdict.kind === "refund") {
+        outcome = verdict.why === "NOT_CURRENT_PAYMENT" ? "REFUND_NOT_CURRENT_PAYMENT" : "REFUND_LATE_PAYMENT";
+      } else if (!inTime) outcome = "REFUND_LATE_PAYMENT";
+      else if (verdict.kind === "amountMismatch") outcome = "REFUND_AMOUNT_MISMATCH";
+      else outcome = "PAYMENT_COMPLETED";
+
+      // The payment row describes its first capture; a later one has its own capture row only.
+      const captured: AlongsideWrite[] = [];
+      if (firstCapture) {
+        captured.push({ kind: "paymentStatus", paymentId: body.paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: body.pgTransactionId, at: now });
+      }
+      captured.push({
+        kind: "capture",
         pgTransactionId: body.pgTransactionId,
         paymentId: body.paymentId,
         orderId: order.id,
@@ -159,49 +154,64 @@ export function paymentWebhook(deps: { prisma: PrismaClient; now?: () => Date; m
         webhookEventId: body.eventId,
         capturedAt: now,
       });
+      if (outcome === "PAYMENT_COMPLETED") {
+        const completed = Order.decide(order, "completePayment", ctx, {
+          paymentId: body.paymentId,
+          amount: body.amount,
+          pgTransactionId: body.pgTransactionId,
+        });
+        return transitionOnce(outcome, completed, captured);
+      }
+      const refund: AlongsideWrite = { kind: "events", events: [strayRefund(order, body, outcome, now)] };
+      if (outcome === "REFUND_AMOUNT_MISMATCH") {
+        const failed = Order.decide(order, "failPayment", ctx, {
+          paymentId: body.paymentId,
+          reason: `Paid amount ${body.amount} differs from the order total ${order.totalAmount}; refunded`,
+        });
+        return transitionOnce(outcome, failed, [...captured, refund]);
+      }
+      return { applies: false, why: { outcome, alongside: [...captured, refund] } };
     };
-    if (outcome === "PAYMENT_COMPLETED") {
-      const result = Order.completePayment(order, ctx, {
-        paymentId: body.paymentId,
-        amount: body.amount,
-        pgTransactionId: body.pgTransactionId,
-      });
-      return transitionOnce(outcome, result, captured);
-    }
-    const refund = strayRefund(order, body, outcome, now);
-    if (outcome === "REFUND_AMOUNT_MISMATCH") {
-      const result = Order.failPayment(order, ctx, {
-        paymentId: body.paymentId,
-        reason: `Paid amount ${body.amount} differs from the order total ${order.totalAmount}; refunded`,
-      });
-      return transitionOnce(outcome, result, (write) => {
-        captured(write);
-        write.events([refund]);
-      });
-    }
-    return recordOnce(outcome, (write) => {
-      captured(write);
-      write.events([refund]);
+
+    const change = await changeOrder(deps.orders, {
+      orderId: body.orderId,
+      read: async () => {
+        subject = await readWebhookSubject(deps.prisma, {
+          paymentId: UUID.test(body.paymentId) ? body.paymentId : null,
+          orderId: UUID.test(body.orderId) ? body.orderId : null,
+          pgTransactionId: body.status === "PAID" ? body.pgTransactionId : null,
+        });
+        const { payment, order } = subject;
+        return payment !== null && order !== null && payment.orderId === order.id ? order : null;
+      },
+      decide,
+      maxTries: ACCEPT_TRIES,
     });
+    switch (change.kind) {
+      case "APPLIED":
+        deps.metrics?.recordTransition(change.result.previous.status, change.result.order.status);
+        return judged;
+      case "REPLAYED":
+        return "DUPLICATE";
+      case "NOT_FOUND":
+        return recordOnce("UNKNOWN");
+      case "REFUSED":
+        return recordOnce(change.why.outcome, change.why.alongside);
+      case "CONTENDED":
+        throw new Error(
+          `webhook ${body.eventId}: order ${change.order.id} (${change.order.orderNumber}) moved under it ${change.tries} times in a row`,
+        );
+    }
   }
 
   return {
     async accept(body: WebhookBody, raw: unknown): Promise<WebhookOutcome> {
-      const judge = async () => {
-        for (let i = 0; ; i++) {
-          try {
-            return await attempt(body, raw);
-          } catch (err) {
-            // The order moved under us (a timeout or cancel committed first): judge again.
-            if (!(err instanceof LostRace) || i >= 5) throw err;
-          }
-        }
-      };
-      if (!UUID.test(body.orderId)) return judge();
+      const run = () => judge(body, raw);
+      if (!UUID.test(body.orderId)) return run();
       // Traced: the PG's request links to the order's trace and the acceptance continues it,
       // so the jobs it raises (payment completed → confirmed → preparing) join the order's trace.
       const orderTrace = isTraced() ? await outboxRepository.orderTraceContext(deps.prisma, body.orderId).catch(() => null) : null;
-      return withOrder(body.orderId, () => continueTrace(orderTrace, "accept payment webhook", judge));
+      return withOrder(body.orderId, () => continueTrace(orderTrace, "accept payment webhook", run));
     },
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sign } from "hono/jwt";
 import { Redis } from "ioredis";
 import { pino } from "pino";
+import { pgOrderStore, pgReservationLedger } from "@order-flow/db";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { closeQueues, createProducerConnection, createQueues, type Queues } from "@order-flow/queues";
 import type { StripePaymentGateway } from "@order-flow/payments";
@@ -66,7 +67,7 @@ export async function createHarness(
   redis.on("error", () => {});
   // An unreachable Redis is a case under test: the API must answer 503, not hang.
   await redis.connect().catch(() => {});
-  const stock = new RedisStockReservationService({ redis, prisma: db.prisma, prefix: `${prefix}:` });
+  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.prisma), prefix: `${prefix}:` });
   const queueConnection = options.queues
     ? createProducerConnection({ url: options.apiRedisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", name: "api-queues" })
     : null;
@@ -74,6 +75,7 @@ export async function createHarness(
   const queues: Queues | undefined = queueConnection ? createQueues({ connection: queueConnection, redisPrefix: prefix }) : undefined;
   const app = buildApp({
     prisma: db.prisma,
+    orders: pgOrderStore(db.prisma),
     redis,
     stock: options.wrapStock ? options.wrapStock(stock) : stock,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),

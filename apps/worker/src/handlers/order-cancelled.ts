@@ -1,4 +1,3 @@
-import { orderRepository } from "@order-flow/db";
 import { deterministicUuid } from "../deterministic-id.ts";
 import type { Handler } from "../handler.ts";
 import { keptCapture } from "../kept-capture.ts";
@@ -19,7 +18,7 @@ export const handleOrderCancelled: Handler<"OrderCancelled"> = async (event, ctx
     return;
   }
   const paymentId = event.paymentId;
-  const order = await orderRepository.findById(ctx.prisma, event.orderId);
+  const order = await ctx.orders.find(event.orderId);
   const kept = await keptCapture(ctx, order ?? { id: event.orderId }, paymentId);
   const refund = await refundCapture(
     ctx,

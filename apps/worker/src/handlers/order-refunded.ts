@@ -1,5 +1,4 @@
-import { orderRepository } from "@order-flow/db";
-import { Order, type Actor, type OrderState } from "@order-flow/domain";
+import { InvalidStateTransition, Order, type Actor, type OrderState } from "@order-flow/domain";
 import { UnrecoverableError } from "bullmq";
 import type { Handler, HandlerContext } from "../handler.ts";
 import { keptCapture } from "../kept-capture.ts";
@@ -27,9 +26,9 @@ export const handleOrderRefunded: Handler<"OrderRefunded"> = async (event, ctx) 
     await ctx.job.note(`order ${event.orderId}: OrderRefunded ${event.phase} needs no work`);
     return;
   }
-  let order = await orderRepository.findById(ctx.prisma, event.orderId);
+  let order = await ctx.orders.find(event.orderId);
   if (!order) throw new UnrecoverableError(`order ${event.orderId} does not exist: there is nothing to refund`);
-  if (order.status === "REFUND_FAILED") {
+  if (Order.refundStage(order) === "FAILED") {
     const again = await requestAgain(ctx, order);
     if (again.kind === "APPLIED") {
       const next = again.result.events[0]?.eventId;
@@ -43,11 +42,12 @@ export const handleOrderRefunded: Handler<"OrderRefunded"> = async (event, ctx) 
     order = again.order ?? order;
   }
   const label = orderLabel(order.id, order);
-  if (order.status === "REFUND_COMPLETED") {
+  const stage = Order.refundStage(order);
+  if (stage === "COMPLETED") {
     await ctx.job.note(`${label} is already REFUND_COMPLETED (refund ${order.refundId}): nothing left to do`, { orderId: order.id });
     return;
   }
-  if (order.status !== "REFUND_REQUESTED") {
+  if (stage !== "REQUESTED") {
     throw new UnrecoverableError(`${label} is ${order.status}, not REFUND_REQUESTED: this refund job may do nothing to it`);
   }
   const paymentId = event.paymentId ?? order.paymentId;
@@ -73,14 +73,12 @@ export const handleOrderRefunded: Handler<"OrderRefunded"> = async (event, ctx) 
     throw error;
   }
   const now = ctx.clock();
-  const done = await transitionOrder(ctx, order.id, (o) =>
-    o.status !== "REFUND_REQUESTED"
-      ? null
-      : {
-          result: Order.completeRefund(o, systemContext(now), { refundId }),
-          alsoWrite: (write) => write.changePaymentStatus({ id: paymentId!, from: ["PAID"], to: "REFUNDED", refundId, now }),
-        },
-  );
+  const done = await transitionOrder(ctx, order.id, (o) => Order.decide(o, "completeRefund", systemContext(now), { refundId }), {
+    known: order,
+    alongside: () => ({
+      alongside: [{ kind: "paymentStatus", paymentId: paymentId!, from: ["PAID"], to: "REFUNDED", refundId, at: now }],
+    }),
+  });
   if (done.kind === "SKIPPED") {
     await ctx.job.note(`${label}: refunded (refund ${refundId}) but the order is now ${done.order?.status ?? "gone"}`, {
       orderId: order.id,
@@ -93,23 +91,29 @@ export const handleOrderRefunded: Handler<"OrderRefunded"> = async (event, ctx) 
 /** The admin's move, made by the dashboard on the operator's behalf, audited as such. */
 function requestAgain(ctx: HandlerContext, order: OrderState) {
   const now = ctx.clock();
-  return transitionOrder(ctx, order.id, (o) => {
-    if (o.status !== "REFUND_FAILED") return null;
-    const result = Order.requestRefund(o, { ...systemContext(now), actor: DASHBOARD }, {
-      reason: `dead refund job ${ctx.job.queue}/${ctx.job.id} retried by an operator (queue dashboard or jobs:redrive) after: ${
-        o.failureReason ?? "the refund failed"
-      }`,
-    });
-    const audit = result.audit.map((a) => ({
-      ...a,
-      metadata: { ...a.metadata, onBehalfOf: "queue dashboard", retriedJobId: ctx.job.id, retriedQueue: ctx.job.queue },
-    }));
-    return { result: { ...result, audit } };
-  });
+  return transitionOrder(
+    ctx,
+    order.id,
+    (o) => {
+      if (Order.refundStage(o) !== "FAILED") {
+        return { applies: false, why: new InvalidStateTransition(o.status, "requestRefund", "Only a refund that failed for good is asked again") };
+      }
+      const decision = Order.decide(o, "requestRefund", { ...systemContext(now), actor: DASHBOARD }, {
+        reason: `dead refund job ${ctx.job.queue}/${ctx.job.id} retried by an operator (queue dashboard or jobs:redrive) after: ${
+          o.failureReason ?? "the refund failed"
+        }`,
+      });
+      if (!decision.applies) return decision;
+      const audit = decision.result.audit.map((a) => ({
+        ...a,
+        metadata: { ...a.metadata, onBehalfOf: "queue dashboard", retriedJobId: ctx.job.id, retriedQueue: ctx.job.queue },
+      }));
+      return { applies: true, result: { ...decision.result, audit } };
+    },
+    { known: order },
+  );
 }
 
 async function failRefund(ctx: HandlerContext, orderId: string, reason: string): Promise<void> {
-  await transitionOrder(ctx, orderId, (o) =>
-    o.status === "REFUND_REQUESTED" ? { result: Order.failRefund(o, systemContext(ctx.clock()), { reason }) } : null,
-  );
+  await transitionOrder(ctx, orderId, (o) => Order.decide(o, "failRefund", systemContext(ctx.clock()), { reason }));
 }

@@ -3,13 +3,22 @@ import { createLogger } from "@order-flow/config";
 import {
   auditRepository,
   orderRepository,
+  pgOrderStore,
+  pgReservationLedger,
   productRepository,
-  saveTransition,
   OrderWrite,
   type PrismaClient,
 } from "@order-flow/db";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
-import { Order, SYSTEM_ACTOR, type Actor, type DomainEvent, type OrderState, type TransitionResult } from "@order-flow/domain";
+import {
+  Order,
+  SYSTEM_ACTOR,
+  type Actor,
+  type AlongsideWrite,
+  type DomainEvent,
+  type OrderState,
+  type TransitionResult,
+} from "@order-flow/domain";
 import { RedisStockReservationService } from "@order-flow/stock";
 import { Redis } from "ioredis";
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from "../../src/runtime.ts";
@@ -30,7 +39,7 @@ export async function createHarness(): Promise<Harness> {
   const db = await createTestDatabase();
   const prefix = `test-${randomUUID()}`;
   const redis = new Redis(REDIS_URL);
-  const stock = new RedisStockReservationService({ redis, prisma: db.prisma, prefix });
+  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.prisma), prefix });
   const runtimes: WorkerRuntime[] = [];
   return {
     db,
@@ -100,14 +109,14 @@ export async function placeOrder(
   const userId = randomUUID();
   const holdSeconds = options.holdSeconds ?? 600;
   const now = new Date();
-  const held = await h.stock.reserve({
+  const { result: held, logRow } = await h.stock.holdOnly({
     orderId,
     storeId,
     items: [{ productId, quantity: options.quantity ?? 2 }],
     holdSeconds,
     now,
   });
-  if (!held.ok) throw new Error(`reserve failed: ${held.reason}`);
+  if (!held.ok || !logRow) throw new Error(`reserve failed: ${held.ok ? "no log row" : held.reason}`);
   const customer: Actor = { role: "customer", userId, storeId: null };
   const created = Order.create(
     {
@@ -121,8 +130,14 @@ export async function placeOrder(
     { actor: customer, now, newId: randomUUID },
   );
   const reserved = Order.reserveStock(created.order, ctx(), { reservationId: held.reservationId, expiresAt: held.expiresAt });
-  await new OrderWrite().insertOrder(created.order).audit(created.audit).events(created.events).run(h.db.prisma.$pool);
-  const outcome = await saveTransition(h.db.prisma, reserved);
+  // As the API writes a new order: the hold's log row in the order's statement.
+  await new OrderWrite()
+    .insertOrder(created.order)
+    .insertReservationLog(logRow)
+    .audit(created.audit)
+    .events(created.events)
+    .run(h.db.prisma.$pool);
+  const outcome = await pgOrderStore(h.db.prisma).save(reserved);
   if (outcome !== "APPLIED") throw new Error(outcome);
   return { order: reserved.order, storeId, productId };
 }
@@ -132,12 +147,13 @@ export async function act(
   prisma: PrismaClient,
   orderId: string,
   action: (order: OrderState) => TransitionResult,
-  alsoWrite?: (write: OrderWrite) => void,
+  alongside: AlongsideWrite[] = [],
 ): Promise<OrderState> {
-  const order = await orderRepository.findById(prisma, orderId);
+  const orders = pgOrderStore(prisma);
+  const order = await orders.find(orderId);
   if (!order) throw new Error("no order");
   const result = action(order);
-  const outcome = await saveTransition(prisma, result, alsoWrite);
+  const outcome = await orders.save(result, { alongside });
   if (outcome !== "APPLIED") throw new Error(outcome);
   return result.order;
 }
@@ -151,14 +167,13 @@ export async function pay(h: Harness, orderId: string): Promise<string> {
     h.db.prisma,
     orderId,
     (o) => Order.requestPayment(o, ctx(customerOf(o)), { paymentId }),
-    (write) => write.insertPayment({ id: paymentId, orderId, amount: current.totalAmount, now: new Date() }),
+    [{ kind: "openPayment", paymentId, orderId, amount: current.totalAmount, at: new Date() }],
   );
   await act(
     h.db.prisma,
     orderId,
     (o) => Order.completePayment(o, ctx(), { paymentId, amount: order.totalAmount, pgTransactionId: `pg-${paymentId}` }),
-    (write) =>
-      write.changePaymentStatus({ id: paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: `pg-${paymentId}`, now: new Date() }),
+    [{ kind: "paymentStatus", paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: `pg-${paymentId}`, at: new Date() }],
   );
   return paymentId;
 }

@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 /** Values of p_order_audit.event_type. Any entry about money going back contains REFUND. */
 export const ORDER_AUDIT_EVENT_TYPES = [
   // one per domain event
@@ -28,4 +26,3 @@ export const ORDER_AUDIT_EVENT_TYPES = [
 
 export type OrderAuditEventType = (typeof ORDER_AUDIT_EVENT_TYPES)[number];
 
-export const orderAuditEventTypeSchema = z.enum(ORDER_AUDIT_EVENT_TYPES);

@@ -1,4 +1,5 @@
 export * from "./event-envelope.ts";
+export * from "./order-snapshot.ts";
 export * from "./order-created.ts";
 export * from "./stock-reserved.ts";
 export * from "./payment-requested.ts";

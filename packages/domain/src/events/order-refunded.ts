@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { eventEnvelopeShape } from "./event-envelope.ts";
 
-export const REFUND_PHASES = ["REQUESTED", "COMPLETED"] as const;
+const REFUND_PHASES = ["REQUESTED", "COMPLETED"] as const;
 
 export const orderRefundedSchema = z.object({
   type: z.literal("OrderRefunded"),

@@ -3,7 +3,7 @@ import { DomainValidationError } from "../errors.ts";
 /** Crockford base32: digits and letters without I, L, O, U. */
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-export const ORDER_NUMBER_RANDOM_BYTES = 6;
+const ORDER_NUMBER_RANDOM_BYTES = 6;
 
 /** ORD-YYYYMMDD-XXXXXX, the date in UTC, the suffix Crockford base32. */
 export const ORDER_NUMBER_PATTERN = /^ORD-\d{8}-[0-9A-HJKMNP-TV-Z]{6}$/;

@@ -46,10 +46,8 @@ export const STORE_SETTABLE_STATUSES = [
 
 export type StoreSettableStatus = (typeof STORE_SETTABLE_STATUSES)[number];
 
-export const storeSettableStatusSchema = z.enum(STORE_SETTABLE_STATUSES);
-
 /** Statuses whose order carries a non-null failureReason (API.md); every other status has null. */
-export const FAILURE_REASON_STATUSES: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
+const FAILURE_REASON_STATUSES: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
   "STOCK_RESERVATION_FAILED",
   "PAYMENT_FAILED",
   "PAYMENT_TIMEOUT",
@@ -57,10 +55,6 @@ export const FAILURE_REASON_STATUSES: ReadonlySet<OrderStatus> = new Set<OrderSt
   "STORE_REJECTED",
   "REFUND_FAILED",
 ]);
-
-export function isTerminalStatus(status: OrderStatus): boolean {
-  return TERMINAL_STATUSES.has(status);
-}
 
 export function requiresFailureReason(status: OrderStatus): boolean {
   return FAILURE_REASON_STATUSES.has(status);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DomainValidationError, ForbiddenAction, InvalidStateTransition, PaymentMismatch } from "../errors.ts";
 import { domainEventSchema, DOMAIN_EVENT_SCHEMAS } from "../events/domain-event.ts";
+import { fromOrderSnapshot } from "../events/order-snapshot.ts";
 import {
   ACTORS,
   AFTER_DEADLINE,
@@ -19,7 +20,6 @@ import {
 } from "../testing/order-fixtures.ts";
 import { SYSTEM_ACTOR, canView } from "./actor.ts";
 import type { Actor } from "./actor.ts";
-import { applyAction } from "./apply-action.ts";
 import type { CreateOrderInput } from "./order-action-args.ts";
 import { Order } from "./order.ts";
 
@@ -268,7 +268,9 @@ describe("payloads", () => {
   });
 
   it("store status changes record the optional reason", () => {
-    const r = applyAction(orderIn("PREPARING"), "markReadyForDelivery", ctxFor(ACTORS.store), { reason: "packed" });
+    const decision = Order.decide(orderIn("PREPARING"), "markReadyForDelivery", ctxFor(ACTORS.store), { reason: "packed" });
+    if (!decision.applies) throw decision.why;
+    const r = decision.result;
     expect(r.audit[0]?.metadata).toMatchObject({ reason: "packed" });
     expect(r.audit[0]?.changeSummary).toContain("packed");
   });
@@ -367,5 +369,32 @@ describe("events", () => {
     expect(DOMAIN_EVENT_SCHEMAS.PaymentCompleted.safeParse(e).success).toBe(false);
     expect(domainEventSchema.safeParse({ ...e, occurredAt: "yesterday" }).success).toBe(false);
     expect(domainEventSchema.safeParse({ ...e, eventId: "nope" }).success).toBe(false);
+  });
+});
+
+describe("Order.decide (decisions as values)", () => {
+  it("answers the transition when the action applies", () => {
+    const decision = Order.decide(orderIn("PAYMENT_COMPLETED"), "confirm", ctxFor(SYSTEM_ACTOR));
+    expect(decision.applies && decision.result.order.status).toBe("ORDER_CONFIRMED");
+  });
+
+  it("answers why not, with the error the API maps (409, 403, payment mismatch), instead of throwing", () => {
+    const late = Order.decide(orderIn("PREPARING"), "confirm", ctxFor(SYSTEM_ACTOR));
+    expect(!late.applies && late.why).toBeInstanceOf(InvalidStateTransition);
+    const forbidden = Order.decide(orderIn("PREPARING"), "markReadyForDelivery", ctxFor(ACTORS.customer));
+    expect(!forbidden.applies && forbidden.why).toBeInstanceOf(ForbiddenAction);
+    const other = Order.decide(orderIn("PAYMENT_PENDING"), "failPayment", ctxFor(SYSTEM_ACTOR), { paymentId: "another", reason: "x" });
+    expect(!other.applies && other.why).toBeInstanceOf(PaymentMismatch);
+  });
+
+  it("the events that start worker steps carry the order as it was left, and survive JSON", () => {
+    const decision = Order.decide(orderIn("PAYMENT_COMPLETED"), "confirm", ctxFor(SYSTEM_ACTOR));
+    if (!decision.applies) throw decision.why;
+    const event = decision.result.events[0]!;
+    const parsed = domainEventSchema.parse(JSON.parse(JSON.stringify(event)));
+    expect(parsed.type === "OrderConfirmed" && parsed.orderState && fromOrderSnapshot(parsed.orderState)).toEqual(decision.result.order);
+    // An event written before the field existed still parses.
+    const { orderState: _dropped, ...older } = event as typeof event & { orderState?: unknown };
+    expect(domainEventSchema.safeParse(older).success).toBe(true);
   });
 });

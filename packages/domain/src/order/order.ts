@@ -4,6 +4,7 @@ import { DomainValidationError, ForbiddenAction, InvalidStateTransition, Payment
 import type { DomainEvent } from "../events/domain-event.ts";
 import { EVENT_AUDIT_TYPE } from "../events/domain-event.ts";
 import type { EventActor } from "../events/event-envelope.ts";
+import { toOrderSnapshot } from "../events/order-snapshot.ts";
 import { assertMinorUnits, sumLines } from "../money.ts";
 import type { ActionContext } from "./action-context.ts";
 import type { Actor, Role } from "./actor.ts";
@@ -16,6 +17,7 @@ import { MAX_ITEM_QUANTITY, MAX_ORDER_ITEMS, MIN_ITEM_QUANTITY } from "./order-i
 import type { OrderState } from "./order-state.ts";
 import type { OrderStatus } from "./order-status.ts";
 import { requiresFailureReason } from "./order-status.ts";
+import type { Decision, Refusal } from "./decision.ts";
 import type { CreateResult, TransitionResult } from "./transition-result.ts";
 import { findTransition, roleMayEver } from "./transitions.ts";
 
@@ -24,6 +26,7 @@ export type { OrderItem } from "./order-item.ts";
 export type { OrderState } from "./order-state.ts";
 export type { ActionContext } from "./action-context.ts";
 export type { CreateResult, TransitionResult } from "./transition-result.ts";
+export type { Decision, Refusal } from "./decision.ts";
 export type { AuditRecord } from "../audit/audit-record.ts";
 
 /** Default failureReason texts when the caller gives none. */
@@ -314,7 +317,13 @@ function requestPayment(
   const paymentId = requireText(args.paymentId, "paymentId");
   return transition(order, "requestPayment", ctx, {
     patch: { paymentId },
-    event: (env, next) => ({ type: "PaymentRequested", ...env, paymentId, amount: next.totalAmount }),
+    event: (env, next) => ({
+      type: "PaymentRequested",
+      ...env,
+      paymentId,
+      amount: next.totalAmount,
+      orderState: toOrderSnapshot(next),
+    }),
     summary: (prev) =>
       `Payment ${paymentId} of ${prev.totalAmount} requested by ${byWhom(ctx.actor)}${
         prev.status === "PAYMENT_FAILED" ? " (retry after a failed payment)" : ""
@@ -348,7 +357,14 @@ function completePayment(
   if (args.amount !== order.totalAmount) throw new PaymentMismatch("AMOUNT", order.totalAmount, args.amount);
   const amount = args.amount;
   return apply(order, to, "completePayment", ctx, {
-    event: (env) => ({ type: "PaymentCompleted", ...env, paymentId, amount, pgTransactionId }),
+    event: (env, next) => ({
+      type: "PaymentCompleted",
+      ...env,
+      paymentId,
+      amount,
+      pgTransactionId,
+      orderState: toOrderSnapshot(next),
+    }),
     summary: () => `Payment ${paymentId} of ${amount} completed (PG transaction ${pgTransactionId}).`,
     metadata: { paymentId, amount, pgTransactionId },
   });
@@ -375,6 +391,7 @@ function confirm(order: OrderState, ctx: ActionContext): TransitionResult {
       ...env,
       storeId: next.storeId,
       reservationId: next.reservationId,
+      orderState: toOrderSnapshot(next),
     }),
     summary: (prev) => `Order confirmed: reservation ${prev.reservationId ?? "(none)"} turned into a sale.`,
     metadata: { reservationId: order.reservationId, paymentId: order.paymentId, amount: order.totalAmount },
@@ -563,14 +580,59 @@ function can(order: OrderState, actor: Actor, action: OrderAction, now?: Date): 
   return true;
 }
 
+/** The payment the order is waiting for, if it is waiting for one (asking again returns it). */
+function pendingPayment(order: OrderState): string | null {
+  return order.status === "PAYMENT_PENDING" ? order.paymentId : null;
+}
+
+/** Whether the store has been told and is preparing the order (nothing later has happened yet). */
+function isPreparing(order: OrderState): boolean {
+  return order.status === "PREPARING";
+}
+
+/** Whether the order ended at its payment deadline (its hold may still need releasing). */
+function hasTimedOut(order: OrderState): boolean {
+  return order.status === "PAYMENT_TIMEOUT";
+}
+
+/**
+ * Where the order's refund stands: asked for and awaiting the PG, failed for good (an admin may
+ * ask again), or done; null when no refund was asked for.
+ */
+function refundStage(order: OrderState): "REQUESTED" | "FAILED" | "COMPLETED" | null {
+  if (order.status === "REFUND_REQUESTED") return "REQUESTED";
+  if (order.status === "REFUND_FAILED") return "FAILED";
+  if (order.status === "REFUND_COMPLETED") return "COMPLETED";
+  return null;
+}
+
+type ArgsOf<A extends OrderAction> = undefined extends OrderActionArgs[A]
+  ? [args?: OrderActionArgs[A]]
+  : [args: OrderActionArgs[A]];
+
+/**
+ * Whether the action applies to the order now, as a value: the transition when it does, the
+ * refusal (403 FORBIDDEN, 409 INVALID_STATE_TRANSITION, a payment that does not fit) when it
+ * does not. Callers ask this instead of comparing statuses; bad input still throws.
+ */
+function decide<A extends OrderAction>(order: OrderState, action: A, ctx: ActionContext, ...rest: ArgsOf<A>): Decision {
+  const run = ACTIONS[action] as (o: OrderState, c: ActionContext, a: OrderActionArgs[A] | undefined) => TransitionResult;
+  try {
+    return { applies: true, result: run(order, ctx, rest[0]) };
+  } catch (error) {
+    if (error instanceof ForbiddenAction || error instanceof InvalidStateTransition || error instanceof PaymentMismatch) {
+      return { applies: false, why: error satisfies Refusal };
+    }
+    throw error;
+  }
+}
+
 /** The actions the actor may do on the order now. */
 function availableActions(order: OrderState, actor: Actor, now?: Date): OrderAction[] {
   return ORDER_ACTIONS.filter((a) => can(order, actor, a, now));
 }
 
-/** The aggregate: pure functions from (state, context, args) to TransitionResult. */
-export const Order = {
-  create,
+const ACTIONS = {
   reserveStock,
   failReservation,
   requestPayment,
@@ -588,7 +650,18 @@ export const Order = {
   completeRefund,
   failRefund,
   timeout,
+} as const satisfies { [A in OrderAction]: unknown };
+
+/** The aggregate: pure functions from (state, context, args) to TransitionResult, and its answers. */
+export const Order = {
+  create,
+  ...ACTIONS,
+  decide,
   can,
   availableActions,
   checkPaidPayment,
+  pendingPayment,
+  hasTimedOut,
+  isPreparing,
+  refundStage,
 } as const;

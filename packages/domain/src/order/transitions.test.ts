@@ -7,8 +7,8 @@ import type { OrderAuditEventType } from "../audit/order-audit-event-type.ts";
 import { argsFor, ctxFor, nowFor, orderIn, ownerActor } from "../testing/order-fixtures.ts";
 import { ROLES } from "./actor.ts";
 import type { Role } from "./actor.ts";
-import { applyAction } from "./apply-action.ts";
 import { ORDER_ACTIONS } from "./order-action.ts";
+import { Order } from "./order.ts";
 import type { OrderAction } from "./order-action.ts";
 import { ORDER_STATUSES, STORE_SETTABLE_STATUSES, TERMINAL_STATUSES, requiresFailureReason } from "./order-status.ts";
 import type { OrderStatus } from "./order-status.ts";
@@ -86,7 +86,12 @@ const AUDIT_WITHOUT_EVENT: Partial<Record<OrderAction, OrderAuditEventType>> = {
 function run(from: OrderStatus, action: OrderAction, role: Role) {
   const order = orderIn(from);
   const ctx = ctxFor(ownerActor(role), nowFor(action));
-  return { order, ctx, result: () => applyAction(order, action, ctx, argsFor(action, order) as never) };
+  const result = () => {
+    const decision = Order.decide(order, action, ctx, argsFor(action, order) as never);
+    if (!decision.applies) throw decision.why;
+    return decision.result;
+  };
+  return { order, ctx, result };
 }
 
 describe("TRANSITIONS table", () => {

@@ -1,9 +1,8 @@
+import { pgReservationLedger } from "@order-flow/db";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import type { Redis } from "ioredis";
-import {
-  RedisStockReservationService,
-  type RedisStockReservationServiceOptions,
-} from "../../src/redis-stock-reservation-service.ts";
+import type { RedisStockReservationServiceOptions } from "../../src/redis-stock-reservation-service.ts";
+import { ProductionPathStock } from "./production-path.ts";
 import { deleteKeys, newRedis, testPrefix } from "./redis.ts";
 
 export type Harness = {
@@ -12,7 +11,7 @@ export type Harness = {
   /** A fresh key prefix, remembered for cleanup. */
   prefix: () => string;
   /** A service on a fresh prefix unless one is given. */
-  service: (options?: Partial<RedisStockReservationServiceOptions>) => RedisStockReservationService;
+  service: (options?: Partial<RedisStockReservationServiceOptions>) => ProductionPathStock;
   /** Deletes this test's keys and empties the stock tables (tests in a file run one after another). */
   reset: () => Promise<void>;
   close: () => Promise<void>;
@@ -37,7 +36,10 @@ export async function openHarness(): Promise<Harness> {
     redis,
     prefix,
     service: (options = {}) =>
-      new RedisStockReservationService({ redis, prisma: db.prisma, prefix: options.prefix ?? prefix(), ...options }),
+      new ProductionPathStock(
+        { redis, ledger: pgReservationLedger(db.prisma), prefix: options.prefix ?? prefix(), ...options },
+        db.prisma.$pool,
+      ),
     reset,
     close: async () => {
       await reset();

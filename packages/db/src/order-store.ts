@@ -1,0 +1,74 @@
+import type { AlongsideWrite, OrderStore, PaymentWebhookRecord, SaveOutcome, TransitionResult } from "@order-flow/domain";
+import type { PrismaClient } from "./client.ts";
+import { orderRepository } from "./order-repository.ts";
+import { OrderWrite, transitionOutcome } from "./order-write.ts";
+import { saveTransition } from "./transition-writer.ts";
+
+/** Each alongside write as its part of the one statement. */
+function addAlongside(write: OrderWrite, parts: readonly AlongsideWrite[]): void {
+  for (const part of parts) {
+    switch (part.kind) {
+      case "openPayment":
+        write.insertPayment({ id: part.paymentId, orderId: part.orderId, amount: part.amount, now: part.at });
+        break;
+      case "paymentStatus":
+        write.changePaymentStatus({
+          id: part.paymentId,
+          from: [...part.from],
+          to: part.to,
+          ...(part.pgTransactionId !== undefined ? { pgTransactionId: part.pgTransactionId } : {}),
+          ...(part.refundId !== undefined ? { refundId: part.refundId } : {}),
+          now: part.at,
+        });
+        break;
+      case "capture":
+        write.recordCapture({
+          pgTransactionId: part.pgTransactionId,
+          paymentId: part.paymentId,
+          orderId: part.orderId,
+          amount: part.amount,
+          kept: part.kept,
+          webhookEventId: part.webhookEventId,
+          capturedAt: part.capturedAt,
+        });
+        break;
+      case "confirmReservation":
+        write.confirmReservation(part.reservationId);
+        break;
+      case "audit":
+        write.audit(part.records);
+        break;
+      case "events":
+        write.events(part.events);
+        break;
+    }
+  }
+}
+
+/** The order store on PostgreSQL: reads are single queries, each save one statement. */
+export function pgOrderStore(prisma: PrismaClient): OrderStore {
+  return {
+    find: (orderId) => orderRepository.findById(prisma, orderId),
+
+    findForViewer: (orderId, viewer) => orderRepository.findForViewer(prisma, orderId, viewer),
+
+    async save(result: TransitionResult, options = {}): Promise<SaveOutcome> {
+      const alongside = options.alongside ?? [];
+      if (!options.onlyOnce) return saveTransition(prisma, result, (write) => addAlongside(write, alongside));
+      const write = new OrderWrite()
+        .transition(result.previous, result.order, { onlyWithWebhookRecord: options.onlyOnce })
+        .audit(result.audit)
+        .events(result.events);
+      addAlongside(write, alongside);
+      const written = await write.run(prisma);
+      if (!written.passed && written.orderWasCurrent) return "REPLAYED";
+      return transitionOutcome(written);
+    },
+
+    async recordOnce(record: PaymentWebhookRecord, alongside = []): Promise<boolean> {
+      const write = new OrderWrite().recordWebhookEvent(record);
+      addAlongside(write, alongside);
+      return (await write.run(prisma)).passed;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from "./order-store.ts";
+export * from "./reservation-ledger.ts";

@@ -1,0 +1,80 @@
+import type { AuditRecord } from "../audit/audit-record.ts";
+import type { DomainEvent } from "../events/domain-event.ts";
+import type { Actor } from "../order/actor.ts";
+import type { OrderState } from "../order/order-state.ts";
+import type { TransitionResult } from "../order/transition-result.ts";
+
+/**
+ * APPLIED: the order was still as the transition read it, and everything was written.
+ * LOST_RACE: the order had moved; nothing was written. NOT_FOUND: there is no such order.
+ * REPLAYED (only with `onlyOnce`): the order was as read, but the event was recorded before.
+ */
+export type SaveOutcome = "APPLIED" | "LOST_RACE" | "NOT_FOUND" | "REPLAYED";
+
+export type PaymentRowStatus = "REQUESTED" | "PAID" | "FAILED" | "CANCELLED" | "REFUNDED";
+
+/** A PG webhook as received, recorded once per PG event id. */
+export type PaymentWebhookRecord = {
+  eventId: string;
+  paymentId: string | null;
+  orderId: string | null;
+  status: string;
+  amount: number | null;
+  outcome: string;
+  receivedAt: Date;
+  payload: unknown;
+};
+
+/** Writes that ride in the same statement as a transition (or a webhook record), only if it lands. */
+export type AlongsideWrite =
+  /** the payment POST /payment opens */
+  | { kind: "openPayment"; paymentId: string; orderId: string; amount: number; at: Date }
+  /** a payment row's status, changed only from one of `from` */
+  | {
+      kind: "paymentStatus";
+      paymentId: string;
+      from: readonly PaymentRowStatus[];
+      to: PaymentRowStatus;
+      pgTransactionId?: string | null;
+      refundId?: string | null;
+      at: Date;
+    }
+  /** one capture the PG reported (a known pgTransactionId writes nothing) */
+  | {
+      kind: "capture";
+      pgTransactionId: string;
+      paymentId: string;
+      orderId: string;
+      amount: number;
+      /** the capture that paid the order */
+      kept: boolean;
+      webhookEventId: string;
+      capturedAt: Date;
+    }
+  /** the sale's durable half: the reservation's log row CONFIRMED and on_hand down, once */
+  | { kind: "confirmReservation"; reservationId: string }
+  /** audit entries besides the transition's own */
+  | { kind: "audit"; records: AuditRecord[] }
+  /** jobs besides the transition's events, through the outbox */
+  | { kind: "events"; events: DomainEvent[] };
+
+export type SaveOptions = {
+  alongside?: AlongsideWrite[];
+  /**
+   * The webhook's gate: the order is locked at the version the transition was judged on, the
+   * record is written once, and only then the order changes. A replayed event changes nothing.
+   */
+  onlyOnce?: PaymentWebhookRecord;
+};
+
+/** Where orders are kept; every change is one conditional write, atomic with its audit and events. */
+export interface OrderStore {
+  /** The order with its items, or null. */
+  find(orderId: string): Promise<OrderState | null>;
+  /** The order if it exists and the viewer may see it; null otherwise. */
+  findForViewer(orderId: string, viewer: Actor): Promise<OrderState | null>;
+  /** Writes the transition only if the order is still at `result.previous` (status and version). */
+  save(result: TransitionResult, options?: SaveOptions): Promise<SaveOutcome>;
+  /** Records a webhook that changes no order (with its alongside writes) once; false for a replay. */
+  recordOnce(record: PaymentWebhookRecord, alongside?: AlongsideWrite[]): Promise<boolean>;
+}
