@@ -57,7 +57,7 @@ export async function runLifecycle(
   cluster: BenchCluster,
   client: HttpClient,
   world: World,
-  options: { orders: number; concurrency: number; offset?: number },
+  options: { orders: number; concurrency: number; offset?: number; idempotencyKey?: boolean },
 ): Promise<LifecycleResult & { ids: string[] }> {
   const ids: string[] = [];
   let failed = 0;
@@ -72,7 +72,7 @@ export async function runLifecycle(
   const started = Date.now();
   await pool(options.orders, options.concurrency, async (i) => {
     try {
-      ids.push(await placeAndPay(client, world, offset + i, cluster.webhookSecret));
+      ids.push(await placeAndPay(client, world, offset + i, cluster.webhookSecret, { idempotencyKey: options.idempotencyKey !== false }));
     } catch (error) {
       failed++;
       firstError ??= error;

@@ -39,16 +39,25 @@ for (const n of counts) {
         fmt(run.seconds, 2),
         fmt(run.ordersPerSecond),
         `${fmt((100 * run.ordersPerSecond) / baseline, 0)} %`,
-        fmt(run.cpuMsPerOrder.api),
-        fmt(run.cpuMsPerOrder.worker),
+        fmt(run.cpuMsPerOrder.api, 2),
+        fmt(run.cpuMsPerOrder.worker, 2),
+        fmt(run.cpuMsPerOrder.worker / n, 2),
         fmt(run.commitsPerOrder),
+        fmt(run.redis.commandsPerOrder, 0),
+        fmt(run.redis.cpuMsPerOrder, 2),
         check.ok ? "OK" : check.problems.slice(0, 3).join("; "),
       ]);
       console.log(`  ${n} worker(s): ${fmt(run.ordersPerSecond)} orders/s; ${machineNotes()}`);
+      console.log(`    Redis commands per order: ${run.redis.top.filter(([, c]) => c >= 0.5).map(([c, k]) => `${c} ${fmt(k, 1)}`).join(", ")}`);
     } finally {
       client.close();
     }
   });
 }
-console.log(table(["workers", "orders PREPARING", "seconds", "orders/s", "of 1 worker", "API CPU ms/order", "workers' CPU ms/order (sum)", "PG commits/order", "stock conserved, all PREPARING"], rows));
+console.log(
+  table(
+    ["workers", "orders PREPARING", "seconds", "orders/s", "of 1 worker", "API CPU ms/order", "workers' CPU ms/order (sum)", "per worker process", "PG commits/order", "Redis commands/order", "Redis CPU ms/order", "stock conserved, all PREPARING"],
+    rows,
+  ),
+);
 if (!allOk) process.exitCode = 1;

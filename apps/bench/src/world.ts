@@ -57,18 +57,30 @@ export function orderBody(world: World, n: number, lines = 2): { storeId: string
 
 export type CreatedOrder = { id: string; totalAmount: number };
 
-export async function createOrder(client: HttpClient, world: World, n: number): Promise<CreatedOrder> {
+/** `idempotencyKey`: sent as the Idempotency-Key header (a client retrying safely, as the lifecycle bench does). */
+export async function createOrder(client: HttpClient, world: World, n: number, idempotencyKey?: string): Promise<CreatedOrder> {
   const customer = world.customers[n % world.customers.length]!;
-  const res = await client.request("POST", "/orders", orderBody(world, n), { authorization: customer.auth });
+  const headers: Record<string, string> = { authorization: customer.auth };
+  if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
+  const res = await client.request("POST", "/orders", orderBody(world, n), headers);
   if (res.status !== 201) throw new Error(`POST /orders: ${res.status} ${res.body.slice(0, 200)}`);
   const order = JSON.parse(res.body) as { id: string; totalAmount: number };
   return { id: order.id, totalAmount: order.totalAmount };
 }
 
-/** POST /orders, POST /orders/:id/payment, then the PG's signed PAID webhook. */
-export async function placeAndPay(client: HttpClient, world: World, n: number, webhookSecret: string): Promise<string> {
+/**
+ * POST /orders (with an Idempotency-Key unless `idempotencyKey` is false), POST
+ * /orders/:id/payment, then the PG's signed PAID webhook.
+ */
+export async function placeAndPay(
+  client: HttpClient,
+  world: World,
+  n: number,
+  webhookSecret: string,
+  options: { idempotencyKey?: boolean } = {},
+): Promise<string> {
   const customer = world.customers[n % world.customers.length]!;
-  const order = await createOrder(client, world, n);
+  const order = await createOrder(client, world, n, options.idempotencyKey === false ? undefined : `bench-order-${n}`);
   const pay = await client.request("POST", `/orders/${order.id}/payment`, undefined, { authorization: customer.auth });
   if (pay.status !== 202) throw new Error(`POST /orders/:id/payment: ${pay.status} ${pay.body.slice(0, 200)}`);
   const { paymentId } = JSON.parse(pay.body) as { paymentId: string };

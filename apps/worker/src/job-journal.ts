@@ -16,10 +16,12 @@ function lineOf(level: string, args: unknown[]): string | null {
 /**
  * What one attempt of a job did, in the job's own log (BullMQ `job.log`, the dashboard's Logs
  * tab): a heading naming the order, the handler's log lines of every level (debug included,
- * whatever LOG_LEVEL says) in order, and how the attempt ended; written once it ends.
+ * whatever LOG_LEVEL says) in order, and how the attempt ended; written once it ends, for
+ * attempts that failed, were put back or warned.
  */
 export class JobJournal {
   readonly #lines: string[] = [];
+  #warned = false;
 
   constructor(readonly heading: string) {}
 
@@ -40,6 +42,7 @@ export class JobJournal {
           return (...args: unknown[]) => {
             const line = lineOf(property, args);
             if (line) this.#lines.push(line);
+            if (property === "warn" || property === "error" || property === "fatal") this.#warned = true;
             return (value as (...a: unknown[]) => unknown).apply(target, args);
           };
         }
@@ -49,11 +52,13 @@ export class JobJournal {
   }
 
   /**
-   * A finished attempt is one log entry (one Redis call per job on the hot path); an attempt that
-   * failed or was put back gets one entry per line. Best effort: a job whose handler is done must
-   * not fail because its log could not be written.
+   * An attempt that failed or was put back gets one entry per line. A finished attempt is one
+   * entry, and only when its handler warned: a clean completion is told by the job's state, and
+   * a log entry for each would be a Redis round trip per job on the hot path. Best effort: a job
+   * whose handler is done must not fail because its log could not be written.
    */
   async write(job: Job, outcome: string, log: Logger, options: { finished: boolean }): Promise<void> {
+    if (options.finished && !this.#warned) return;
     const lines = options.finished
       ? [`${this.heading}: ${[...this.#lines, outcome].join("; ")}`]
       : [this.heading, ...this.#lines, outcome];

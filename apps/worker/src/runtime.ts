@@ -256,15 +256,19 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
 
   const prefix = bullPrefix(options.redisPrefix);
   const traced = options.telemetry ? { telemetry: options.telemetry } : {};
+  // An idle queue's worker blocks on its marker this long (seconds; BullMQ's default is 5) before it
+  // looks again: a new or due job wakes it at once, so only idle polling gets rarer.
+  const drainDelay = 10;
   const workers: Worker[] = [];
   for (const queue of JOB_QUEUE_NAMES) {
-    workers.push(new Worker(queue, metrics.timed(queue, processorFor(deps, queue)), { connection, prefix, concurrency, ...traced }));
+    workers.push(new Worker(queue, metrics.timed(queue, processorFor(deps, queue)), { connection, prefix, concurrency, drainDelay, ...traced }));
   }
   workers.push(
     new Worker(MAINTENANCE_QUEUE, metrics.timed(MAINTENANCE_QUEUE, maintenanceProcessor(deps, schedulers)), {
       connection,
       prefix,
       concurrency: 1,
+      drainDelay,
     }),
   );
   metrics.watchQueues(Object.values(queues));

@@ -5,10 +5,9 @@ import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments
 import { orderTimeoutJobId, type JobQueueName } from "@order-flow/queues";
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JobJournal } from "../src/job-journal.ts";
 import type { WorkerRuntime } from "../src/runtime.ts";
 import { act, createHarness, ctx, customerOf, eventually, pay, placeOrder, statusOf, storeOf, type Harness } from "./support/harness.ts";
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -56,16 +55,29 @@ describe("what the dashboard shows of an order's jobs", () => {
       expect(job.name, queue).toBe(`${type} ${order.orderNumber}`);
     }
 
+    // A clean completion writes no log entry: the job's state tells it (and no Redis call per job).
     const confirmed = await jobOf("payment-completed", order, ["completed"]);
-    const { logs } = await eventually(
-      () => runtime.queues["payment-completed"].getJobLogs(confirmed.id!),
-      (l) => l.logs.length > 0,
-    );
-    // A finished attempt is one entry: the order, what the handler did, how long it took.
-    expect(logs).toHaveLength(1);
-    const heading = `PaymentCompleted for order ${order.orderNumber} (${order.id}), attempt 1/3: `;
-    const moved = `order ${order.orderNumber} moved PAYMENT_COMPLETED → ORDER_CONFIRMED`;
-    expect(logs[0]).toMatch(new RegExp(`^${escapeRegExp(heading + moved)}; done in \\d+ ms$`));
+    expect((await runtime.queues["payment-completed"].getJobLogs(confirmed.id!)).logs).toEqual([]);
+  });
+
+  it("journals a finished attempt as one entry when its handler warned", async () => {
+    // A job no worker takes (due in an hour), to write journals to.
+    const queue = runtime.queues.maintenance;
+    const job = await queue.add("journal-probe", {}, { delay: 3_600_000 });
+    const quiet = new JobJournal("PaymentCompleted for order ORD-1 (id-1), attempt 1/3");
+    quiet.logger(runtime.deps.log).debug({}, "order ORD-1 moved PAYMENT_COMPLETED → ORDER_CONFIRMED");
+    await quiet.write(job, "done in 3 ms", runtime.deps.log, { finished: true });
+    expect((await queue.getJobLogs(job.id!)).logs).toEqual([]);
+
+    const warned = new JobJournal("PaymentCompleted for order ORD-1 (id-1), attempt 1/3");
+    const log = warned.logger(runtime.deps.log);
+    log.debug({}, "order ORD-1 moved PAYMENT_COMPLETED → ORDER_CONFIRMED");
+    log.warn({}, "store notification slow");
+    await warned.write(job, "done in 4 ms", runtime.deps.log, { finished: true });
+    expect((await queue.getJobLogs(job.id!)).logs).toEqual([
+      "PaymentCompleted for order ORD-1 (id-1), attempt 1/3: order ORD-1 moved PAYMENT_COMPLETED → ORDER_CONFIRMED; warn: store notification slow; done in 4 ms",
+    ]);
+    await job.remove();
   });
 
   it("gives a failed job a reason naming the order, one stack with relative paths, and a log of every attempt", async () => {

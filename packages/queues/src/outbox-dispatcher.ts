@@ -1,6 +1,7 @@
 import type { DomainEvent } from "@order-flow/domain";
 import type { Queues } from "./create-queues.ts";
-import { addOutboxJobs, outboxJobsByQueue, type OutboxEntry, type OutboxJob } from "./outbox-jobs.ts";
+import type { JobPayload } from "./job-payloads.ts";
+import { addOutboxJobs, committedJobsByQueue, type OutboxEntry, type OutboxJob } from "./outbox-jobs.ts";
 
 export type OutboxDispatcherOptions = {
   queues: Queues;
@@ -25,7 +26,7 @@ type Committed = { events: DomainEvent[]; availableAt: Date | null; orderNumber?
  */
 export class OutboxDispatcher {
   readonly #o: Required<Omit<OutboxDispatcherOptions, "onPublished" | "onError">> & OutboxDispatcherOptions;
-  #pending: OutboxEntry[] = [];
+  #pending: (OutboxEntry & { payload: JobPayload })[] = [];
   #flushScheduled = false;
   #inFlight = new Set<Promise<void>>();
   #sent: string[] = [];
@@ -42,7 +43,7 @@ export class OutboxDispatcher {
     // The JSON form is what the relay reads back from the row: one payload shape either way.
     const due = committed.availableAt;
     for (const event of committed.events) {
-      const payload = JSON.parse(JSON.stringify(event)) as { eventId: string; occurredAt: string };
+      const payload = JSON.parse(JSON.stringify(event)) as DomainEvent;
       this.#pending.push({
         id: payload.eventId,
         payload,
@@ -77,8 +78,8 @@ export class OutboxDispatcher {
     const entries = this.#pending;
     this.#pending = [];
     if (entries.length === 0) return;
-    // Every payload came from the domain's own events: an invalid one is the relay's to report.
-    const byQueue = outboxJobsByQueue(entries, Date.now(), () => {});
+    // Every payload came from the domain's own events: not parsed again (see committedJobsByQueue).
+    const byQueue = committedJobsByQueue(entries, Date.now());
     try {
       await addOutboxJobs(this.#o.queues, byQueue, this.#o.enqueueTimeoutMs);
     } catch (error) {

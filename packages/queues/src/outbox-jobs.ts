@@ -30,19 +30,33 @@ export function outboxJobsByQueue(
       onInvalid(entry, parsed.error.issues);
       continue;
     }
-    const payload = parsed.data;
-    const queue = queueForJob(payload.type);
-    const delay = Math.max(0, entry.availableAt.getTime() - now);
-    const jobs = byQueue.get(queue) ?? [];
-    const opts = {
-      jobId: payload.eventId,
-      ...(delay > 0 ? { delay } : {}),
-      ...(entry.traceContext ? { telemetry: { metadata: entry.traceContext } } : {}),
-    };
-    jobs.push({ name: jobName(payload.type, entry.orderNumber), data: payload, opts });
-    byQueue.set(queue, jobs);
+    addJob(byQueue, entry, parsed.data, now);
   }
   return byQueue;
+}
+
+/**
+ * The same grouping for events this process has just committed: they are the domain's own,
+ * so they are not parsed again here (the zod parse was the dispatcher's largest cost); the
+ * worker parses every job before handling it, and the relay parses what it reads back.
+ */
+export function committedJobsByQueue(entries: readonly (OutboxEntry & { payload: JobPayload })[], now: number): Map<JobQueueName, OutboxJob[]> {
+  const byQueue = new Map<JobQueueName, OutboxJob[]>();
+  for (const entry of entries) addJob(byQueue, entry, entry.payload, now);
+  return byQueue;
+}
+
+function addJob(byQueue: Map<JobQueueName, OutboxJob[]>, entry: OutboxEntry, payload: JobPayload, now: number): void {
+  const queue = queueForJob(payload.type);
+  const delay = Math.max(0, entry.availableAt.getTime() - now);
+  const jobs = byQueue.get(queue) ?? [];
+  const opts = {
+    jobId: payload.eventId,
+    ...(delay > 0 ? { delay } : {}),
+    ...(entry.traceContext ? { telemetry: { metadata: entry.traceContext } } : {}),
+  };
+  jobs.push({ name: jobName(payload.type, entry.orderNumber), data: payload, opts });
+  byQueue.set(queue, jobs);
 }
 
 /** One addBulk per queue, failing as a whole after `timeoutMs` (the rows then stay unsent). */
