@@ -7,12 +7,13 @@ import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
 import type { PrismaClient } from "@order-flow/db";
 import type { OrderStore } from "@order-flow/domain";
-import { outboxRepository } from "@order-flow/db";
+import { outboxRepository, productRepository } from "@order-flow/db";
 import type { StripePaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
 import type { StockReservationService } from "@order-flow/stock";
 import { withOrder } from "@order-flow/telemetry";
 import { catalogRoutes } from "./catalog/catalog-routes.ts";
+import { catalogCache } from "./catalog/catalog-cache.ts";
 import type { AppEnv } from "./context.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
@@ -150,8 +151,11 @@ export function buildApp(deps: AppDeps) {
   });
   // The services count the transitions they commit and the holds they take (OrderMetricsHook).
   const observed = { metrics: deps.metrics };
+  // One per process: the catalog routes forget what they change, orders re-check in their statement.
+  const catalog = catalogCache({ read: (ids) => productRepository.findMany(deps.prisma, ids) });
   const commands = orderCommands({
     prisma: deps.prisma,
+    catalog,
     orders: deps.orders,
     stock: deps.stock,
     holdSeconds: deps.holdSeconds,
@@ -191,7 +195,7 @@ export function buildApp(deps: AppDeps) {
       }),
     ),
   );
-  app.route("/stores", behind(guard, catalogRoutes({ prisma: deps.prisma, stock: deps.stock, needsRedis })));
+  app.route("/stores", behind(guard, catalogRoutes({ prisma: deps.prisma, stock: deps.stock, catalog, needsRedis })));
   // Signed by the gateway, not by a user's token: only the body limit applies before the signature check.
   app.route(
     "/webhooks",
