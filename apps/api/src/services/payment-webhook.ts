@@ -9,9 +9,10 @@ import {
   type DomainEvent,
   type OrderState,
   type OrderStore,
+  type Outbox,
   type PaymentWebhookRecord,
 } from "@order-flow/domain";
-import { outboxRepository, readWebhookSubject, type PrismaClient, type WebhookSubject } from "@order-flow/db";
+import { readWebhookSubject, type PrismaClient, type WebhookSubject } from "@order-flow/db";
 import { makeStrayPaymentRefund, type StrayRefundReason } from "@order-flow/queues";
 import { continueTrace, isTraced, withOrder } from "@order-flow/telemetry";
 import { z } from "zod";
@@ -57,7 +58,7 @@ type RecordOnly = { outcome: WebhookOutcome; alongside: AlongsideWrite[] };
  * before the endpoint answers 200, so a PAID answered before expiresAt always beats
  * the timeout (both are conditional writes on the order's version).
  */
-export function paymentWebhook(deps: { prisma: PrismaClient; orders: OrderStore; now?: () => Date; metrics?: OrderMetricsHook }) {
+export function paymentWebhook(deps: { prisma: PrismaClient; orders: OrderStore; outbox: Outbox; now?: () => Date; metrics?: OrderMetricsHook }) {
   const clock = deps.now ?? (() => new Date());
 
   const STRAY_REASON: Record<string, StrayRefundReason> = {
@@ -210,7 +211,7 @@ export function paymentWebhook(deps: { prisma: PrismaClient; orders: OrderStore;
       if (!UUID.test(body.orderId)) return run();
       // Traced: the PG's request links to the order's trace and the acceptance continues it,
       // so the jobs it raises (payment completed → confirmed → preparing) join the order's trace.
-      const orderTrace = isTraced() ? await outboxRepository.orderTraceContext(deps.prisma, body.orderId).catch(() => null) : null;
+      const orderTrace = isTraced() ? await deps.outbox.orderTraceContext(body.orderId).catch(() => null) : null;
       return withOrder(body.orderId, () => continueTrace(orderTrace, "accept payment webhook", run));
     },
   };
