@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
 import { routePath } from "hono/route";
@@ -11,7 +11,7 @@ import type { StripePaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
 import type { StockReservationService } from "@order-flow/stock";
 import { withOrder } from "@order-flow/telemetry";
-import { BOARD_PATH, queueBoard } from "./board.ts";
+import { catalogRoutes } from "./catalog/catalog-routes.ts";
 import type { AppEnv } from "./context.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
@@ -24,19 +24,28 @@ import { rejectNul } from "./middleware/reject-nul.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { requireRedis } from "./middleware/require-redis.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
-import { openApiDocument } from "./openapi-document.ts";
+import { docsRoutes } from "./operations/docs-routes.ts";
+import { openApiDocument } from "./operations/openapi-document.ts";
+import { operationsRoutes } from "./operations/operations-routes.ts";
+import { BOARD_PATH, queueBoard } from "./operations/queue-board.ts";
+import { orderCommands } from "./orders/order-commands.ts";
+import { orderRoutes } from "./orders/order-routes.ts";
+import { paymentRoutes } from "./payments/payment-routes.ts";
+import { paymentWebhook } from "./payments/payment-webhook.ts";
 import { ApiProblem, problemResponse, toProblem } from "./problem.ts";
-import { catalogRoutes } from "./routes/catalog.ts";
-import { docsRoutes } from "./routes/docs.ts";
-import { operationsRoutes } from "./routes/operations.ts";
-import { orderRoutes } from "./routes/orders.ts";
-import { sandboxRoutes } from "./routes/sandbox.ts";
-import { stripeWebhookRoutes } from "./routes/stripe-webhooks.ts";
-import { webhookRoutes } from "./routes/webhooks.ts";
-import { orderCommands } from "./services/order-commands.ts";
-import { paymentWebhook } from "./services/payment-webhook.ts";
+import { sandboxRoutes } from "./sandbox/sandbox-routes.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * A feature's routes behind `policy`, which runs first for every path under the prefix the
+ * result is mounted at, one the feature does not serve included (401 before 404).
+ */
+function behind(policy: MiddlewareHandler<AppEnv>, routes: OpenAPIHono<AppEnv>): OpenAPIHono<AppEnv> {
+  const guarded = new OpenAPIHono<AppEnv>();
+  guarded.use("*", policy);
+  return guarded.route("/", routes);
+}
 
 export type AppDeps = {
   prisma: PrismaClient;
@@ -101,10 +110,12 @@ export function buildApp(deps: AppDeps) {
   }
   app.use("*", requestId({ log: deps.log }));
   app.use("*", securityHeaders());
+  // Requests no route answered (app.notFound): labelled so, not by the path of the last middleware they passed.
+  const unmatched = new WeakSet<Context>();
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
-    const route = c.res.status === 404 && routePath(c) === "*" ? "unmatched" : routePath(c);
+    const route = c.res.status === 404 && unmatched.has(c) ? "unmatched" : routePath(c);
     deps.metrics.httpDuration
       .labels(c.req.method, route, String(c.res.status))
       .observe((performance.now() - started) / 1000);
@@ -116,29 +127,22 @@ export function buildApp(deps: AppDeps) {
       throw new ApiProblem("PAYLOAD_TOO_LARGE", `The body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
     },
   });
-  // API.md's order of checks: authentication, rate limit, body size, then the input itself.
-  const guarded = /^\/(orders|stores|sandbox)(\/|$)/;
   const failures = authFailures({
     redis: deps.redis,
     prefix: deps.redisPrefix,
     limit: deps.authFailureLimit ?? 0,
     windowSeconds: deps.authFailureWindowSeconds ?? 300,
   });
+  // API.md's order of checks: authentication, rate limit, body size, then the input itself.
   const guard = every(
     bearerAuth({ secret: deps.jwtSecret, failures }),
     rateLimit({ redis: deps.redis, prefix: deps.redisPrefix, perMinute: deps.rateLimitPerMinute }),
     limitBody,
     rejectNul(),
   );
-  app.use("*", async (c, next) => (guarded.test(c.req.path) ? guard(c, next) : next()));
-  app.use("/webhooks/*", limitBody);
   app.use("/metrics", metricsToken({ token: deps.metricsToken, failures }));
-  // Stock lives in Redis: these answer 503 at once during a Redis outage instead of waiting.
+  // Stock lives in Redis: the routes that touch it answer 503 at once during a Redis outage instead of waiting.
   const needsRedis = requireRedis({ redis: deps.redis });
-  app.post("/orders", needsRedis);
-  app.post("/orders/:id/cancel", needsRedis);
-  app.post("/orders/:id/status", needsRedis);
-  app.on(["GET", "PUT"], "/stores/:storeId/products/:productId", needsRedis);
 
   // Scrape-time gauges: queue depths and the outbox backlog (each read with a timeout).
   deps.metrics.watch({
@@ -157,52 +161,72 @@ export function buildApp(deps: AppDeps) {
     ...(deps.paymentGateway === "stripe" && deps.stripe ? { gateway: deps.stripe } : {}),
     ...observed,
   });
-  const webhook = paymentWebhook({ prisma: deps.prisma, orders: deps.orders, outbox: deps.outbox, ...(deps.now ? { now: deps.now } : {}), ...observed });
+  const webhook = paymentWebhook({
+    orders: deps.orders,
+    orderTrace: (orderId) => deps.outbox.orderTraceContext(orderId),
+    ...(deps.now ? { now: deps.now } : {}),
+    ...observed,
+  });
 
   if (deps.queues) {
     app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword, failures }));
     app.route(BOARD_PATH, queueBoard(Object.values(deps.queues), { allowDestructive: deps.queueBoardDestructiveActions ?? false }));
   }
   app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));
+  // Each feature is one sub-app under its prefix, with its policy mounted in front of it.
   app.route(
-    "/",
-    orderRoutes({
-      prisma: deps.prisma,
-      commands,
-      idempotency: idempotency({
-        redis: deps.redis,
-        prefix: deps.redisPrefix,
-        prisma: deps.prisma,
-        ...(deps.now ? { now: deps.now } : {}),
-        ...(deps.idempotencyAbandonedAfterMs !== undefined ? { abandonedAfterMs: deps.idempotencyAbandonedAfterMs } : {}),
-      }),
-    }),
-  );
-  app.route("/", catalogRoutes({ prisma: deps.prisma, stock: deps.stock }));
-  app.route("/", webhookRoutes({ secret: deps.webhookSecret, webhook }));
-  if (deps.paymentGateway === "stripe" && deps.stripe) app.route("/", stripeWebhookRoutes({ stripe: deps.stripe, webhook }));
-  if (deps.paymentGateway === "sandbox") {
-    app.route(
-      "/",
-      sandboxRoutes({
+    "/orders",
+    behind(
+      guard,
+      orderRoutes({
         prisma: deps.prisma,
         commands,
-        secret: deps.webhookSecret,
-        // Delivered in-process through the real endpoint: same signature check, same code path.
-        deliver: async (rawBody, signature) =>
-          app.request("/webhooks/payments", {
-            method: "POST",
-            body: rawBody,
-            headers: { "Content-Type": "application/json", "X-Signature": signature },
-          }),
+        needsRedis,
+        idempotency: idempotency({
+          redis: deps.redis,
+          prefix: deps.redisPrefix,
+          prisma: deps.prisma,
+          ...(deps.now ? { now: deps.now } : {}),
+          ...(deps.idempotencyAbandonedAfterMs !== undefined ? { abandonedAfterMs: deps.idempotencyAbandonedAfterMs } : {}),
+        }),
       }),
-    );
-  }
+    ),
+  );
+  app.route("/stores", behind(guard, catalogRoutes({ prisma: deps.prisma, stock: deps.stock, needsRedis })));
+  // Signed by the gateway, not by a user's token: only the body limit applies before the signature check.
+  app.route(
+    "/webhooks",
+    behind(limitBody, paymentRoutes({ webhookSecret: deps.webhookSecret, webhook, stripe: deps.paymentGateway === "stripe" ? deps.stripe : undefined })),
+  );
+  // Guarded with either gateway: /sandbox/* asks for a token even where the sandbox is not served.
+  app.route(
+    "/sandbox",
+    behind(
+      guard,
+      deps.paymentGateway === "sandbox"
+        ? sandboxRoutes({
+            prisma: deps.prisma,
+            commands,
+            secret: deps.webhookSecret,
+            // Delivered in-process through the real endpoint: same signature check, same code path.
+            deliver: async (rawBody, signature) =>
+              app.request("/webhooks/payments", {
+                method: "POST",
+                body: rawBody,
+                headers: { "Content-Type": "application/json", "X-Signature": signature },
+              }),
+          })
+        : new OpenAPIHono<AppEnv>(),
+    ),
+  );
 
   app.doc31("/openapi.json", openApiDocument(app.openAPIRegistry));
   app.route("/", docsRoutes({ path: "/docs", specUrl: "/openapi.json" }));
 
-  app.notFound((c) => problemResponse(c, new ApiProblem("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => {
+    unmatched.add(c);
+    return problemResponse(c, new ApiProblem("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`));
+  });
   app.onError((err, c) => {
     const problem = toProblem(err);
     if (problem.code === "INTERNAL") c.get("log")?.error({ err }, "unhandled error");

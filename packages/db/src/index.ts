@@ -19,4 +19,4 @@ export { pgReservationLedger } from "./reservation-ledger.ts";
 export type { NewReservationLogRow } from "./reservation-log-row.ts";
 export { captureRepository } from "./capture-repository.ts";
 export { sandboxLedgerRepository } from "./sandbox-ledger-repository.ts";
-export { readWebhookSubject, type WebhookSubject } from "./webhook-subject-reader.ts";
+export { readWebhookSubject } from "./webhook-subject-reader.ts";

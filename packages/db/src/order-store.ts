@@ -3,6 +3,7 @@ import type { PrismaClient } from "./client.ts";
 import { orderRepository } from "./order-repository.ts";
 import { OrderWrite, transitionOutcome } from "./order-write.ts";
 import { saveTransition } from "./transition-writer.ts";
+import { readWebhookSubject } from "./webhook-subject-reader.ts";
 
 /** Each alongside write as its part of the one statement. */
 function addAlongside(write: OrderWrite, parts: readonly AlongsideWrite[]): void {
@@ -64,6 +65,8 @@ export function pgOrderStore(prisma: PrismaClient): OrderStore {
       if (!written.passed && written.orderWasCurrent) return "REPLAYED";
       return transitionOutcome(written);
     },
+
+    readWebhookSubject: (ids) => readWebhookSubject(prisma, ids),
 
     async recordOnce(record: PaymentWebhookRecord, alongside = []): Promise<boolean> {
       const write = new OrderWrite().recordWebhookEvent(record);

@@ -1,11 +1,8 @@
-import type { OrderState } from "@order-flow/domain";
+import type { WebhookSubject, WebhookSubjectIds } from "@order-flow/domain";
 import type { PrismaClient } from "./client.ts";
 import { orderFromRow, SELECT_ORDER, type OrderRowWithItemsJson } from "./order-row.ts";
 import type { Payment, PaymentStatus } from "./payment-repository.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
-
-/** What a PG webhook is judged on: its payment, its order, and whether its capture is known. */
-export type WebhookSubject = { payment: Payment | null; order: OrderState | null; captureKnown: boolean };
 
 type Row = Partial<OrderRowWithItemsJson> & {
   p_id: string | null;
@@ -22,7 +19,7 @@ type Row = Partial<OrderRowWithItemsJson> & {
 /** The three reads of a webhook in one query (one round trip, one snapshot). Null ids read nothing. */
 export async function readWebhookSubject(
   prisma: PrismaClient,
-  ids: { paymentId: string | null; orderId: string | null; pgTransactionId: string | null },
+  ids: WebhookSubjectIds,
 ): Promise<WebhookSubject> {
   const p = new SqlParams();
   const text = `SELECT ord.*, pay.id AS p_id, pay.order_id AS p_order_id, pay.amount AS p_amount, pay.status AS p_status,

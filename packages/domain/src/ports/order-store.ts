@@ -13,6 +13,24 @@ export type SaveOutcome = "APPLIED" | "LOST_RACE" | "NOT_FOUND" | "REPLAYED";
 
 export type PaymentRowStatus = "REQUESTED" | "PAID" | "FAILED" | "CANCELLED" | "REFUNDED";
 
+/** A payment as kept beside its order: the first capture it describes, or its refund. */
+export type PaymentRow = {
+  id: string;
+  orderId: string;
+  amount: number;
+  status: PaymentRowStatus;
+  pgTransactionId: string | null;
+  refundId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** What a PG webhook is judged on: its payment, its order, and whether its capture is known. */
+export type WebhookSubject = { payment: PaymentRow | null; order: OrderState | null; captureKnown: boolean };
+
+/** The ids a webhook names; a null id reads nothing (not a UUID, or no capture to look up). */
+export type WebhookSubjectIds = { paymentId: string | null; orderId: string | null; pgTransactionId: string | null };
+
 /** A PG webhook as received, recorded once per PG event id. */
 export type PaymentWebhookRecord = {
   eventId: string;
@@ -75,6 +93,8 @@ export interface OrderStore {
   findForViewer(orderId: string, viewer: Actor): Promise<OrderState | null>;
   /** Writes the transition only if the order is still at `result.previous` (status and version). */
   save(result: TransitionResult, options?: SaveOptions): Promise<SaveOutcome>;
+  /** The webhook's three reads in one query (one round trip, one snapshot). */
+  readWebhookSubject(ids: WebhookSubjectIds): Promise<WebhookSubject>;
   /** Records a webhook that changes no order (with its alongside writes) once; false for a replay. */
   recordOnce(record: PaymentWebhookRecord, alongside?: AlongsideWrite[]): Promise<boolean>;
 }

@@ -2,20 +2,21 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { StripePaymentGateway } from "@order-flow/payments";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
-import { problems } from "../schemas/common.ts";
-import { webhookBodySchema, type paymentWebhook } from "../services/payment-webhook.ts";
+import { problems } from "../common-schemas.ts";
+import { webhookBodySchema, type paymentWebhook } from "./payment-webhook.ts";
 
 /**
  * Stripe's webhook: the SDK verifies Stripe-Signature over the raw body, and a succeeded or
  * failed PaymentIntent is handed, as the PG webhook's body, to the one acceptance path every
  * gateway shares (deadline at acceptance, stray captures refunded, event ids deduplicated).
+ * Served under /webhooks.
  */
 export function stripeWebhookRoutes(deps: { stripe: StripePaymentGateway; webhook: ReturnType<typeof paymentWebhook> }) {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(
     createRoute({
       method: "post",
-      path: "/webhooks/stripe",
+      path: "/stripe",
       summary: "Payment result from Stripe (Stripe-Signature)",
       description:
         "A Stripe event, verified by Stripe's SDK over the raw body (300 s tolerance). `payment_intent.succeeded` is a PAID " +

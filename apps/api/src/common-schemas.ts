@@ -1,5 +1,5 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { PROBLEM_STATUS, type ProblemCode } from "../problem.ts";
+import { PROBLEM_STATUS, type ProblemCode } from "./problem.ts";
 
 /** A UUID in any case, handled in lower case from here on (as PostgreSQL prints it). */
 export const uuid = z.guid().toLowerCase();

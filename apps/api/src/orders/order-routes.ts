@@ -5,7 +5,7 @@ import { auditRepository, InvalidCursor, orderRepository, type PrismaClient } fr
 import { withOrder } from "@order-flow/telemetry";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem, problemBody } from "../problem.ts";
-import { HEADERS, jsonResponse, problems, reasonBodySchema } from "../schemas/common.ts";
+import { HEADERS, jsonResponse, problems, reasonBodySchema } from "../common-schemas.ts";
 import {
   auditEntrySchema,
   createOrderBodySchema,
@@ -17,28 +17,31 @@ import {
   paymentAcceptedSchema,
   setStatusBodySchema,
   toOrderResponse,
-} from "../schemas/order.ts";
-import type { OrderCommands, PlacedOrder } from "../services/order-commands.ts";
+} from "./order-schemas.ts";
+import type { OrderCommands, PlacedOrder } from "./order-commands.ts";
 
 const json = jsonResponse;
 const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
   body: { required, content: { "application/json": { schema } } },
 });
 
+/** The orders feature, served under /orders: paths here are relative to it. */
 export function orderRoutes(deps: {
   prisma: PrismaClient;
   commands: OrderCommands;
   /** the Idempotency-Key protocol (middleware/idempotency.ts), for POST /orders */
   idempotency: MiddlewareHandler<AppEnv>;
+  /** 503 at once while Redis is down (middleware/require-redis.ts), for the routes that touch stock */
+  needsRedis: MiddlewareHandler<AppEnv>;
   createRoute?: never;
 }) {
-  const { prisma, commands } = deps;
+  const { prisma, commands, needsRedis } = deps;
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(
     createRoute({
       method: "post",
-      path: "/orders",
+      path: "/",
       operationId: "createOrder",
       tags: ["orders"],
       summary: "Place an order and hold its stock",
@@ -46,7 +49,7 @@ export function orderRoutes(deps: {
         "Customers only. 1–50 distinct products, quantity 1–99; prices come from the catalog. Holds every item " +
         "atomically (all or none) until expiresAt. Out of stock: 409 OUT_OF_STOCK naming the product, and the " +
         "order is kept as STOCK_RESERVATION_FAILED.",
-      middleware: [deps.idempotency] as const,
+      middleware: [needsRedis, deps.idempotency] as const,
       request: { headers: idempotencyHeaderSchema, ...body(createOrderBodySchema, true) },
       responses: {
         201: json(orderSchema, "Order placed, stock held until expiresAt", HEADERS.idempotentReplayed),
@@ -98,7 +101,7 @@ export function orderRoutes(deps: {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/orders",
+      path: "/",
       operationId: "listOrders",
       tags: ["orders"],
       summary: "List the orders the caller may see, newest first",
@@ -131,7 +134,7 @@ export function orderRoutes(deps: {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/orders/{id}",
+      path: "/{id}",
       operationId: "getOrder",
       tags: ["orders"],
       summary: "One order",
@@ -148,7 +151,7 @@ export function orderRoutes(deps: {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/orders/{id}/audit",
+      path: "/{id}/audit",
       operationId: "getOrderAudit",
       tags: ["orders"],
       summary: "The order's audit trail, oldest first",
@@ -169,7 +172,7 @@ export function orderRoutes(deps: {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/orders/{id}/payment",
+      path: "/{id}/payment",
       operationId: "requestPayment",
       tags: ["payments"],
       summary: "Ask the payment gateway for a payment",
@@ -194,8 +197,9 @@ export function orderRoutes(deps: {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/orders/{id}/cancel",
+      path: "/{id}/cancel",
       operationId: "cancelOrder",
+      middleware: [needsRedis] as const,
       tags: ["orders"],
       summary: "Cancel before preparation; stock goes back at once, money later",
       description: "The customer or an admin. A paid order is refunded asynchronously (refundId appears later).",
@@ -211,7 +215,7 @@ export function orderRoutes(deps: {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/orders/{id}/refund",
+      path: "/{id}/refund",
       operationId: "refundOrder",
       tags: ["orders"],
       summary: "Ask for a refund after delivery",
@@ -233,8 +237,9 @@ export function orderRoutes(deps: {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/orders/{id}/status",
+      path: "/{id}/status",
       operationId: "setOrderStatus",
+      middleware: [needsRedis] as const,
       tags: ["orders"],
       summary: "The store's moves (and the customer's COMPLETED)",
       description: "Its store or an admin; COMPLETED also the customer. The move must be allowed from the current status.",

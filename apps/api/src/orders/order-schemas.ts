@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ORDER_STATUSES, STORE_SETTABLE_STATUSES, type OrderState } from "@order-flow/domain";
-import { dateTime, uuid } from "./common.ts";
+import { dateTime, uuid } from "../common-schemas.ts";
 
 export const orderItemSchema = z
   .object({

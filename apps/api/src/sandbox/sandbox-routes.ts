@@ -5,8 +5,8 @@ import type { Actor } from "@order-flow/domain";
 import { signWebhook } from "@order-flow/payments";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
-import { jsonResponse, problems, uuid } from "../schemas/common.ts";
-import type { OrderCommands } from "../services/order-commands.ts";
+import { jsonResponse, problems, uuid } from "../common-schemas.ts";
+import type { OrderCommands } from "../orders/order-commands.ts";
 
 const ledgerSchema = z
   .object({
@@ -25,7 +25,7 @@ const paymentParams = z.object({
 /**
  * The sandbox PG: its "customer paid" button, which records the capture in the sandbox's own
  * ledger and sends the signed webhook a real PG would send, to this API's own webhook
- * endpoint; and the ledger itself, as a PG's dashboard shows it.
+ * endpoint; and the ledger itself, as a PG's dashboard shows it. Served under /sandbox.
  */
 export function sandboxRoutes(deps: {
   prisma: PrismaClient;
@@ -51,7 +51,7 @@ export function sandboxRoutes(deps: {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/sandbox/payments/{paymentId}",
+      path: "/payments/{paymentId}",
       operationId: "getSandboxLedger",
       tags: ["sandbox"],
       summary: "Sandbox PG: the payment's ledger (its captures and refunds)",
@@ -84,7 +84,7 @@ export function sandboxRoutes(deps: {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/sandbox/payments/{paymentId}/complete",
+      path: "/payments/{paymentId}/complete",
       operationId: "completeSandboxPayment",
       tags: ["sandbox"],
       summary: "Sandbox PG: complete a payment and send its webhook",

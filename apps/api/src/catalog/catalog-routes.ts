@@ -1,12 +1,19 @@
 import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { productRepository, type PrismaClient } from "@order-flow/db";
 import type { StockReservationService } from "@order-flow/stock";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem } from "../problem.ts";
-import { productParamsSchema, productSchema, putProductBodySchema } from "../schemas/catalog.ts";
-import { jsonResponse, problems } from "../schemas/common.ts";
+import { productParamsSchema, productSchema, putProductBodySchema } from "./catalog-schemas.ts";
+import { jsonResponse, problems } from "../common-schemas.ts";
 
-export function catalogRoutes(deps: { prisma: PrismaClient; stock: StockReservationService }) {
+/** The catalog feature, served under /stores: paths here are relative to it. */
+export function catalogRoutes(deps: {
+  prisma: PrismaClient;
+  stock: StockReservationService;
+  /** 503 at once while Redis is down (middleware/require-redis.ts): every catalog route reads stock */
+  needsRedis: MiddlewareHandler<AppEnv>;
+}) {
   const { prisma, stock } = deps;
   const app = new OpenAPIHono<AppEnv>();
 
@@ -26,7 +33,8 @@ export function catalogRoutes(deps: { prisma: PrismaClient; stock: StockReservat
   app.openapi(
     createRoute({
       method: "put",
-      path: "/stores/{storeId}/products/{productId}",
+      path: "/{storeId}/products/{productId}",
+      middleware: [deps.needsRedis] as const,
       operationId: "putProduct",
       tags: ["catalog"],
       summary: "Create or update a product and set its on-hand stock",
@@ -72,7 +80,8 @@ export function catalogRoutes(deps: { prisma: PrismaClient; stock: StockReservat
   app.openapi(
     createRoute({
       method: "get",
-      path: "/stores/{storeId}/products/{productId}",
+      path: "/{storeId}/products/{productId}",
+      middleware: [deps.needsRedis] as const,
       operationId: "getProduct",
       tags: ["catalog"],
       summary: "A product with its stock counters",

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_PRICE } from "@order-flow/domain";
-import { uuid } from "./common.ts";
+import { uuid } from "../common-schemas.ts";
 
 export const productParamsSchema = z.object({
   storeId: uuid.openapi({ param: { name: "storeId", in: "path" }, description: "The store's id" }),

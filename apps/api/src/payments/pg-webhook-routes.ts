@@ -4,17 +4,18 @@ import type { AppEnv } from "../context.ts";
 import { findNul } from "../find-nul.ts";
 import { nulProblem } from "../middleware/reject-nul.ts";
 import { ApiProblem } from "../problem.ts";
-import { jsonResponse, problems } from "../schemas/common.ts";
-import { webhookBodySchema, type paymentWebhook } from "../services/payment-webhook.ts";
+import { jsonResponse, problems } from "../common-schemas.ts";
+import { webhookBodySchema, type paymentWebhook } from "./payment-webhook.ts";
 
-export function webhookRoutes(deps: { secret: string; webhook: ReturnType<typeof paymentWebhook> }) {
+/** The PG's signed webhook, served under /webhooks. */
+export function pgWebhookRoutes(deps: { secret: string; webhook: ReturnType<typeof paymentWebhook> }) {
   const app = new OpenAPIHono<AppEnv>();
   // Documented, not validated by the generated middleware: the signature is checked over the raw
   // body first (401 before any 400), so the handler parses the body itself.
   app.openAPIRegistry.registerPath(
     createRoute({
       method: "post",
-      path: "/webhooks/payments",
+      path: "/payments",
       operationId: "receivePaymentWebhook",
       tags: ["payments"],
       summary: "Payment result from the PG (HMAC-signed)",
@@ -48,7 +49,7 @@ export function webhookRoutes(deps: { secret: string; webhook: ReturnType<typeof
     }),
   );
   app.post(
-    "/webhooks/payments",
+    "/payments",
     async (c) => {
       const raw = await c.req.text();
       const signature = c.req.header("X-Signature") ?? "";

@@ -9,10 +9,9 @@ import {
   type DomainEvent,
   type OrderState,
   type OrderStore,
-  type Outbox,
   type PaymentWebhookRecord,
+  type WebhookSubject,
 } from "@order-flow/domain";
-import { readWebhookSubject, type PrismaClient, type WebhookSubject } from "@order-flow/db";
 import { makeStrayPaymentRefund, type StrayRefundReason } from "@order-flow/queues";
 import { continueTrace, isTraced, withOrder } from "@order-flow/telemetry";
 import { z } from "zod";
@@ -58,7 +57,13 @@ type RecordOnly = { outcome: WebhookOutcome; alongside: AlongsideWrite[] };
  * before the endpoint answers 200, so a PAID answered before expiresAt always beats
  * the timeout (both are conditional writes on the order's version).
  */
-export function paymentWebhook(deps: { prisma: PrismaClient; orders: OrderStore; outbox: Outbox; now?: () => Date; metrics?: OrderMetricsHook }) {
+export function paymentWebhook(deps: {
+  orders: OrderStore;
+  /** the trace context the order was created under, or null */
+  orderTrace: (orderId: string) => Promise<string | null>;
+  now?: () => Date;
+  metrics?: OrderMetricsHook;
+}) {
   const clock = deps.now ?? (() => new Date());
 
   const STRAY_REASON: Record<string, StrayRefundReason> = {
@@ -177,7 +182,7 @@ export function paymentWebhook(deps: { prisma: PrismaClient; orders: OrderStore;
     const change = await changeOrder(deps.orders, {
       orderId: body.orderId,
       read: async () => {
-        subject = await readWebhookSubject(deps.prisma, {
+        subject = await deps.orders.readWebhookSubject({
           paymentId: UUID.test(body.paymentId) ? body.paymentId : null,
           orderId: UUID.test(body.orderId) ? body.orderId : null,
           pgTransactionId: body.status === "PAID" ? body.pgTransactionId : null,
@@ -211,7 +216,7 @@ export function paymentWebhook(deps: { prisma: PrismaClient; orders: OrderStore;
       if (!UUID.test(body.orderId)) return run();
       // Traced: the PG's request links to the order's trace and the acceptance continues it,
       // so the jobs it raises (payment completed → confirmed → preparing) join the order's trace.
-      const orderTrace = isTraced() ? await deps.outbox.orderTraceContext(body.orderId).catch(() => null) : null;
+      const orderTrace = isTraced() ? await deps.orderTrace(body.orderId).catch(() => null) : null;
       return withOrder(body.orderId, () => continueTrace(orderTrace, "accept payment webhook", run));
     },
   };

@@ -6,7 +6,7 @@ import {
   problems,
   registerSharedComponents,
   type OpenAPIRegistry,
-} from "./schemas/common.ts";
+} from "../common-schemas.ts";
 
 const TAGS = [
   { name: "catalog", description: "Products and their stock counters" },
