@@ -6,8 +6,8 @@ import { routePath } from "hono/route";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
 import type { PrismaClient } from "@order-flow/db";
-import type { OrderStore } from "@order-flow/domain";
-import { outboxRepository, productRepository } from "@order-flow/db";
+import type { OrderStore, Outbox } from "@order-flow/domain";
+import { productRepository } from "@order-flow/db";
 import type { StripePaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
 import type { StockReservationService } from "@order-flow/stock";
@@ -53,6 +53,8 @@ export type AppDeps = {
   prisma: PrismaClient;
   /** where orders are kept (packages/db's pgOrderStore in production) */
   orders: OrderStore;
+  /** events waiting to become jobs (packages/db's pgOutbox in production): the backlog gauge, the webhook's trace */
+  outbox: Outbox;
   redis: Redis | Cluster;
   stock: StockReservationService;
   log: Logger;
@@ -147,7 +149,7 @@ export function buildApp(deps: AppDeps) {
   // Scrape-time gauges: queue depths and the outbox backlog (each read with a timeout).
   deps.metrics.watch({
     ...(deps.queues ? { queues: Object.values(deps.queues) } : {}),
-    outboxPending: () => outboxRepository.pendingCount(deps.prisma),
+    outboxPending: () => deps.outbox.pendingCount(),
   });
   // The services count the transitions they commit and the holds they take (OrderMetricsHook).
   const observed = { metrics: deps.metrics };
@@ -166,7 +168,7 @@ export function buildApp(deps: AppDeps) {
   });
   const webhook = paymentWebhook({
     orders: deps.orders,
-    orderTrace: (orderId) => outboxRepository.orderTraceContext(deps.prisma, orderId),
+    orderTrace: (orderId) => deps.outbox.orderTraceContext(orderId),
     ...(deps.now ? { now: deps.now } : {}),
     ...observed,
   });

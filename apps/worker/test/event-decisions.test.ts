@@ -3,9 +3,9 @@ import { createLogger } from "@order-flow/config";
 import {
   auditRepository,
   createPrisma,
-  onOutboxCommit,
   OrderWrite,
   pgOrderStore,
+  pgOutbox,
   pgReservationLedger,
   productRepository,
   type PrismaClient,
@@ -57,13 +57,15 @@ type Worker = {
 function workerOn(url: string): Worker {
   const prisma = createPrisma({ databaseUrl: url, poolSize: 2 });
   const committed: DomainEvent[] = [];
-  onOutboxCommit(prisma, (c) => committed.push(...c.events));
+  const outbox = pgOutbox(prisma);
+  outbox.onCommit((c) => committed.push(...c.events));
   const notified: StoreNotification[] = [];
   const opened: string[] = [];
   const sandbox = new SandboxPaymentGateway({ ledger: new InMemorySandboxLedger() });
   const deps: WorkerDeps = {
     prisma,
     orders: pgOrderStore(prisma),
+    outbox,
     stock: new RedisStockReservationService({ redis: h.redis, ledger: pgReservationLedger(prisma), prefix: h.prefix }),
     gateway: {
       requestPayment: async (input) => {
