@@ -5,7 +5,7 @@ import { every } from "hono/combine";
 import { routePath } from "hono/route";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
-import type { PrismaClient } from "@order-flow/db";
+import type { Database } from "@order-flow/db";
 import type { OrderStore } from "@order-flow/domain";
 import { outboxRepository } from "@order-flow/db";
 import type { StripePaymentGateway } from "@order-flow/payments";
@@ -49,7 +49,7 @@ function behind(policy: MiddlewareHandler<AppEnv>, routes: OpenAPIHono<AppEnv>):
 }
 
 export type AppDeps = {
-  prisma: PrismaClient;
+  db: Database;
   /** where orders are kept (packages/db's pgOrderStore in production) */
   orders: OrderStore;
   redis: Redis | Cluster;
@@ -146,12 +146,12 @@ export function buildApp(deps: AppDeps) {
   // Scrape-time gauges: queue depths and the outbox backlog (each read with a timeout).
   deps.metrics.watch({
     ...(deps.queues ? { queues: Object.values(deps.queues) } : {}),
-    outboxPending: () => outboxRepository.pendingCount(deps.prisma),
+    outboxPending: () => outboxRepository.pendingCount(deps.db),
   });
   // The services count the transitions they commit and the holds they take (OrderMetricsHook).
   const observed = { metrics: deps.metrics };
   const commands = orderCommands({
-    prisma: deps.prisma,
+    db: deps.db,
     orders: deps.orders,
     stock: deps.stock,
     holdSeconds: deps.holdSeconds,
@@ -162,7 +162,7 @@ export function buildApp(deps: AppDeps) {
   });
   const webhook = paymentWebhook({
     orders: deps.orders,
-    orderTrace: (orderId) => outboxRepository.orderTraceContext(deps.prisma, orderId),
+    orderTrace: (orderId) => outboxRepository.orderTraceContext(deps.db, orderId),
     ...(deps.now ? { now: deps.now } : {}),
     ...observed,
   });
@@ -171,27 +171,27 @@ export function buildApp(deps: AppDeps) {
     app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword, failures }));
     app.route(BOARD_PATH, queueBoard(Object.values(deps.queues), { allowDestructive: deps.queueBoardDestructiveActions ?? false }));
   }
-  app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));
+  app.route("/", operationsRoutes({ db: deps.db, redis: deps.redis, metrics: deps.metrics }));
   // Each feature is one sub-app under its prefix, with its policy mounted in front of it.
   app.route(
     "/orders",
     behind(
       guard,
       orderRoutes({
-        prisma: deps.prisma,
+        db: deps.db,
         commands,
         needsRedis,
         idempotency: idempotency({
           redis: deps.redis,
           prefix: deps.redisPrefix,
-          prisma: deps.prisma,
+          db: deps.db,
           ...(deps.now ? { now: deps.now } : {}),
           ...(deps.idempotencyAbandonedAfterMs !== undefined ? { abandonedAfterMs: deps.idempotencyAbandonedAfterMs } : {}),
         }),
       }),
     ),
   );
-  app.route("/stores", behind(guard, catalogRoutes({ prisma: deps.prisma, stock: deps.stock, needsRedis })));
+  app.route("/stores", behind(guard, catalogRoutes({ db: deps.db, stock: deps.stock, needsRedis })));
   // Signed by the gateway, not by a user's token: only the body limit applies before the signature check.
   app.route(
     "/webhooks",
@@ -204,7 +204,7 @@ export function buildApp(deps: AppDeps) {
       guard,
       deps.paymentGateway === "sandbox"
         ? sandboxRoutes({
-            prisma: deps.prisma,
+            db: deps.db,
             commands,
             secret: deps.webhookSecret,
             // Delivered in-process through the real endpoint: same signature check, same code path.

@@ -1,10 +1,10 @@
 import type { Logger } from "@order-flow/config";
-import { outboxRepository, type OutboxRow, type PrismaClient } from "@order-flow/db";
+import { outboxRepository, type OutboxRow, type Database } from "@order-flow/db";
 import { addOutboxJobs, outboxJobsByQueue, type OutboxJob, type Queues } from "@order-flow/queues";
 import type { WorkerMetrics } from "./metrics.ts";
 
 export type OutboxRelayOptions = {
-  prisma: PrismaClient;
+  db: Database;
   queues: Queues;
   log: Logger;
   metrics: WorkerMetrics;
@@ -37,7 +37,7 @@ export function observeRelayed(metrics: WorkerMetrics, jobs: readonly OutboxJob[
  * rows are marked sent in the pass's transaction, and jobId = eventId, so a re-send collapses.
  */
 export class OutboxRelay {
-  readonly #o: Required<Omit<OutboxRelayOptions, "log" | "metrics" | "prisma" | "queues">> & OutboxRelayOptions;
+  readonly #o: Required<Omit<OutboxRelayOptions, "log" | "metrics" | "db" | "queues">> & OutboxRelayOptions;
   #pollTimer: NodeJS.Timeout | null = null;
   #draining: Promise<void> | null = null;
   #again = false;
@@ -98,7 +98,7 @@ export class OutboxRelay {
   async #drainLoop(): Promise<void> {
     try {
       for (;;) {
-        const relayed = await outboxRepository.relayBatch(this.#o.prisma, this.#o.batchSize, (rows) => this.#publish(rows), this.#graceMs);
+        const relayed = await outboxRepository.relayBatch(this.#o.db, this.#o.batchSize, (rows) => this.#publish(rows), this.#graceMs);
         if (relayed < this.#o.batchSize || this.#stopped) return;
       }
     } catch (error) {

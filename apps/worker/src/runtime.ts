@@ -1,12 +1,12 @@
 import { createLogger, type Logger } from "@order-flow/config";
 import {
-  createPrisma,
+  createDatabase,
   onOutboxCommit,
   outboxRepository,
   pgOrderStore,
   pgReservationLedger,
   sandboxLedgerRepository,
-  type PrismaClient,
+  type Database,
 } from "@order-flow/db";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
 import {
@@ -80,7 +80,7 @@ export type WorkerRuntimeOptions = {
   lostJobsCheckIntervalMs?: number;
   log?: Logger;
   // Injectable collaborators; the runtime builds (and later closes) the ones not given.
-  prisma?: PrismaClient;
+  db?: Database;
   gateway?: PaymentGateway;
   stock?: StockPort;
   storeNotifier?: StoreNotifier;
@@ -190,8 +190,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const metrics = options.metrics ?? new WorkerMetrics();
   const closers: (() => Promise<unknown>)[] = [];
 
-  const prisma = options.prisma ?? createPrisma({ databaseUrl: options.databaseUrl, poolSize: Math.min(40, Math.max(10, concurrency)) });
-  if (!options.prisma) closers.push(() => prisma.$disconnect());
+  const db = options.db ?? createDatabase({ databaseUrl: options.databaseUrl, poolSize: Math.min(40, Math.max(10, concurrency)) });
+  if (!options.db) closers.push(() => db.close());
 
   const redisSettings = { url: options.redisUrl, clusterNodes: options.redisClusterNodes };
   const connection = createRedisClient({ ...redisSettings, role: "worker", name: "worker" });
@@ -204,7 +204,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     closers.push(() => stockRedis.quit().catch(() => stockRedis.disconnect()));
     stock = new RedisStockReservationService({
       redis: stockRedis,
-      ledger: pgReservationLedger(prisma),
+      ledger: pgReservationLedger(db),
       prefix: options.redisPrefix,
       ...(options.reservationSweepGraceMs !== undefined ? { sweepGraceMs: options.reservationSweepGraceMs } : {}),
     });
@@ -222,19 +222,19 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   // Events this process commits (handlers' transitions) go to the queues right after the commit.
   const dispatcher = new OutboxDispatcher({
     queues,
-    markSent: (ids) => outboxRepository.markSent(prisma, ids),
+    markSent: (ids) => outboxRepository.markSent(db, ids),
     onPublished: (jobs) => observeRelayed(metrics, jobs),
     onError: (error, stage) => log.warn({ err: error, stage }, "outbox dispatch failed; the relay publishes the events"),
   });
-  onOutboxCommit(prisma, dispatcher.dispatch);
+  onOutboxCommit(db, dispatcher.dispatch);
   const deps: WorkerDeps = {
-    prisma,
-    orders: pgOrderStore(prisma),
+    db,
+    orders: pgOrderStore(db),
     stock,
     gateway:
       options.gateway ??
       new SandboxPaymentGateway({
-        ledger: sandboxLedgerRepository(prisma),
+        ledger: sandboxLedgerRepository(db),
         refundFailureRate: options.sandboxRefundFailureRate ?? 0,
         refundTimeoutRate: options.sandboxRefundTimeoutRate ?? 0,
       }),
@@ -302,7 +302,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   });
 
   const relay = new OutboxRelay({
-    prisma,
+    db,
     queues,
     log,
     metrics,
@@ -313,7 +313,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   // Also catches a FLUSHALL that dropped no connection; checked every few seconds.
   const lostJobs = lostJobsGuard({
     redis: connection,
-    prisma,
+    db,
     redisPrefix: options.redisPrefix,
     log,
     onLost: () => upsertSchedulers(queues, schedulers),
@@ -333,7 +333,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       // close() waits for jobs in flight; the workers take no new ones meanwhile.
       await Promise.allSettled(workers.map((w) => w.close()));
       await dispatcher.close();
-      onOutboxCommit(prisma, null);
+      onOutboxCommit(db, null);
       await closeQueues(queues);
       for (const closer of closers.reverse()) await closer().catch(() => {});
       log.info("worker stopped");

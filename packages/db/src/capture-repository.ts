@@ -1,4 +1,4 @@
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 /** One capture the PG reported (pgTransactionId) and, once given back, its refund. */
@@ -26,10 +26,10 @@ const SELECT_CAPTURE = `SELECT pg_transaction_id AS "pgTransactionId", payment_i
 
 export const captureRepository = {
   /** One query on the pool (the webhook reads it on every PAID). */
-  async findById(prisma: PrismaClient, pgTransactionId: string): Promise<PaymentCapture | null> {
+  async findById(db: Database, pgTransactionId: string): Promise<PaymentCapture | null> {
     const params = new SqlParams();
     const rows = await runStatement<PaymentCapture>(
-      prisma,
+      db,
       `${SELECT_CAPTURE} WHERE pg_transaction_id = ${params.add(pgTransactionId)}`,
       params,
     );

@@ -1,5 +1,5 @@
 import type { DomainEvent } from "@order-flow/domain";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { inPgTransaction } from "./pg-transaction.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
@@ -24,13 +24,13 @@ export const outboxRepository = {
    * the same transaction, so a crash just leaves them for the next pass.
    */
   async relayBatch(
-    prisma: PrismaClient,
+    db: Database,
     limit: number,
     publish: (rows: OutboxRow[]) => Promise<void>,
     /** rows committed less than this long ago are left to the process that committed them */
     graceMs = 0,
   ): Promise<number> {
-    return inPgTransaction(prisma, async (client) => {
+    return inPgTransaction(db, async (client) => {
       const lockParams = new SqlParams();
       const lock = await runStatement<{ locked: boolean }>(
         client,
@@ -81,11 +81,11 @@ export const outboxRepository = {
    * batch). Rows it never marks (it died first) are published again by the relay: the jobs
    * collapse on jobId = eventId.
    */
-  async markSent(prisma: PrismaClient, ids: readonly string[]): Promise<void> {
+  async markSent(db: Database, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const params = new SqlParams();
     await runStatement(
-      prisma,
+      db,
       `UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY(${params.add(ids, "uuid[]")}) AND sent_at IS NULL`,
       params,
     );
@@ -102,10 +102,10 @@ export const outboxRepository = {
   },
 
   /** The trace context of an order's first traced event (its creation): the order's trace. */
-  async orderTraceContext(prisma: PrismaClient, orderId: string): Promise<string | null> {
+  async orderTraceContext(db: Database, orderId: string): Promise<string | null> {
     const params = new SqlParams();
     const rows = await runStatement<{ trace_context: string }>(
-      prisma,
+      db,
       `SELECT trace_context FROM p_outbox_event
        WHERE order_id = ${params.add(orderId, "uuid")} AND trace_context IS NOT NULL ORDER BY created_at LIMIT 1`,
       params,

@@ -1,6 +1,5 @@
 import type { DomainEvent } from "@order-flow/domain";
-import type pg from "pg";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 
 /** Events an order statement has just committed to the outbox. */
 export type CommittedEvents = {
@@ -17,14 +16,14 @@ export type CommittedEvents = {
  */
 export type OutboxSink = (committed: CommittedEvents) => void;
 
-const sinks = new WeakMap<pg.Pool, OutboxSink>();
+const sinks = new WeakMap<Database, OutboxSink>();
 
-/** Hands this client's committed events to `sink` (null: leave them all to the relay). */
-export function onOutboxCommit(prisma: PrismaClient, sink: OutboxSink | null): void {
-  if (sink) sinks.set(prisma.$pool, sink);
-  else sinks.delete(prisma.$pool);
+/** Hands the events committed through this database to `sink` (null: leave them all to the relay). */
+export function onOutboxCommit(db: Database, sink: OutboxSink | null): void {
+  if (sink) sinks.set(db, sink);
+  else sinks.delete(db);
 }
 
-export function outboxSinkOf(pool: pg.Pool): OutboxSink | undefined {
-  return sinks.get(pool);
+export function outboxSinkOf(db: Database): OutboxSink | undefined {
+  return sinks.get(db);
 }

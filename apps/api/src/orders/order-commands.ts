@@ -21,7 +21,7 @@ import {
   productRepository,
   type IdempotencyCompletion,
   type NewReservationLogRow,
-  type PrismaClient,
+  type Database,
 } from "@order-flow/db";
 import { isPaymentGatewayError, type PaymentGateway } from "@order-flow/payments";
 import type { StockReservationService } from "@order-flow/stock";
@@ -29,7 +29,7 @@ import type { OrderMetricsHook } from "../metrics.ts";
 import { ApiProblem } from "../problem.ts";
 
 export type OrderCommandDeps = {
-  prisma: PrismaClient;
+  db: Database;
   orders: OrderStore;
   stock: StockReservationService;
   holdSeconds: number;
@@ -160,7 +160,7 @@ export function orderCommands(deps: OrderCommandDeps) {
     /** `orderId`: the new order's id, drawn by the caller when it needs it first (to trace the work as the order's) */
     async place(actor: Actor, input: PlaceOrderInput, claim?: PlaceOrderClaim, orderId: string = randomUUID()): Promise<PlaceOrderOutcome> {
       const products = await productRepository.findMany(
-        deps.prisma,
+        deps.db,
         input.items.map((i) => i.productId),
       );
       const byId = new Map(products.map((p) => [p.id, p]));
@@ -317,7 +317,7 @@ export function orderCommands(deps: OrderCommandDeps) {
         if (completion) write.completeIdempotencyClaim(completion(draft));
         write.insertOrder(draft.order).audit(draft.audit).events(draft.events);
         if (logRow) write.insertReservationLog(logRow);
-        const { passed } = await write.run(deps.prisma);
+        const { passed } = await write.run(deps.db);
         return passed ? draft : null;
       } catch (err) {
         const e = err as { code?: string; constraint?: string };
