@@ -6,13 +6,14 @@ import { routePath } from "hono/route";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
 import type { Database } from "@order-flow/db";
-import type { OrderStore } from "@order-flow/domain";
-import { outboxRepository } from "@order-flow/db";
+import type { OrderStore, Outbox } from "@order-flow/domain";
+import { productRepository } from "@order-flow/db";
 import type { StripePaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
 import type { StockReservationService } from "@order-flow/stock";
 import { withOrder } from "@order-flow/telemetry";
 import { catalogRoutes } from "./catalog/catalog-routes.ts";
+import { catalogCache } from "./catalog/catalog-cache.ts";
 import type { AppEnv } from "./context.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
@@ -52,6 +53,8 @@ export type AppDeps = {
   db: Database;
   /** where orders are kept (packages/db's pgOrderStore in production) */
   orders: OrderStore;
+  /** events waiting to become jobs (packages/db's pgOutbox in production): the backlog gauge, the webhook's trace */
+  outbox: Outbox;
   redis: Redis | Cluster;
   stock: StockReservationService;
   log: Logger;
@@ -146,12 +149,15 @@ export function buildApp(deps: AppDeps) {
   // Scrape-time gauges: queue depths and the outbox backlog (each read with a timeout).
   deps.metrics.watch({
     ...(deps.queues ? { queues: Object.values(deps.queues) } : {}),
-    outboxPending: () => outboxRepository.pendingCount(deps.db),
+    outboxPending: () => deps.outbox.pendingCount(),
   });
   // The services count the transitions they commit and the holds they take (OrderMetricsHook).
   const observed = { metrics: deps.metrics };
+  // One per process: the catalog routes forget what they change, orders re-check in their statement.
+  const catalog = catalogCache({ read: (ids) => productRepository.findMany(deps.db, ids) });
   const commands = orderCommands({
     db: deps.db,
+    catalog,
     orders: deps.orders,
     stock: deps.stock,
     holdSeconds: deps.holdSeconds,
@@ -162,7 +168,7 @@ export function buildApp(deps: AppDeps) {
   });
   const webhook = paymentWebhook({
     orders: deps.orders,
-    orderTrace: (orderId) => outboxRepository.orderTraceContext(deps.db, orderId),
+    orderTrace: (orderId) => deps.outbox.orderTraceContext(orderId),
     ...(deps.now ? { now: deps.now } : {}),
     ...observed,
   });
@@ -191,7 +197,7 @@ export function buildApp(deps: AppDeps) {
       }),
     ),
   );
-  app.route("/stores", behind(guard, catalogRoutes({ db: deps.db, stock: deps.stock, needsRedis })));
+  app.route("/stores", behind(guard, catalogRoutes({ db: deps.db, stock: deps.stock, catalog, needsRedis })));
   // Signed by the gateway, not by a user's token: only the body limit applies before the signature check.
   app.route(
     "/webhooks",

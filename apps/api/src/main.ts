@@ -9,7 +9,7 @@ warnAboutDevSecrets(log, env);
 const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-api"));
 if (telemetry.enabled) log.info({ traces: env.otlpTracesUrl, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL }, "tracing on");
 const { serve } = await import("@hono/node-server");
-const { createDatabase, onOutboxCommit, outboxRepository, pgOrderStore, pgReservationLedger } = await import("@order-flow/db");
+const { createDatabase, pgOrderStore, pgOutbox, pgReservationLedger } = await import("@order-flow/db");
 const { StripePaymentGateway } = await import("@order-flow/payments");
 const { OutboxDispatcher, closeQueues, createQueues, createRedisClient, defaultJobOptions } = await import("@order-flow/queues");
 const { RedisStockReservationService } = await import("@order-flow/stock");
@@ -46,12 +46,13 @@ const queues = createQueues({
   telemetry: telemetry.bullmq,
 });
 // The events of each commit go to the queues right after it; the workers' relay repeats what is lost.
+const outbox = pgOutbox(db);
 const dispatcher = new OutboxDispatcher({
   queues,
-  markSent: (ids) => outboxRepository.markSent(db, ids),
+  markSent: (ids) => outbox.markSent(ids),
   onError: (error, stage) => log.warn({ err: error, stage }, "outbox dispatch failed; the relay publishes the events"),
 });
-onOutboxCommit(db, dispatcher.dispatch);
+outbox.onCommit(dispatcher.dispatch);
 
 const stripe =
   env.PAYMENT_GATEWAY === "stripe"
@@ -67,6 +68,7 @@ const stock = new RedisStockReservationService({ redis, ledger: pgReservationLed
 const app = buildApp({
   db,
   orders: pgOrderStore(db),
+  outbox,
   redis,
   stock,
   log,

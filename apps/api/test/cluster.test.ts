@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pgOrderStore, pgReservationLedger } from "@order-flow/db";
+import { pgOrderStore, pgOutbox, pgReservationLedger } from "@order-flow/db";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { bullPrefix, createRedisClient, keyHolders, scanKeys, type RedisConnection } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
@@ -35,6 +35,7 @@ function apiWith(holdSeconds: number): App {
   return buildApp({
     db: db!.database,
     orders: pgOrderStore(db!.database),
+    outbox: pgOutbox(db!.database),
     redis: redis!,
     stock: new RedisStockReservationService({ redis: redis!, ledger: pgReservationLedger(db!.database), prefix: `${prefix}:` }),
     log: silent,

@@ -16,7 +16,7 @@
 // items by POST /payment, the webhook's one query of payment + order + capture; the handlers
 // write from the event without reading) and the dispatchers' sent mark (one UPDATE per 25 events).
 import { randomUUID } from "node:crypto";
-import { createDatabase, OrderWrite, orderRepository, outboxRepository, productRepository, readWebhookSubject, type Database } from "@order-flow/db";
+import { createDatabase, OrderWrite, orderRepository, pgOutbox, productRepository, readWebhookSubject, type Database } from "@order-flow/db";
 import { Order, SYSTEM_ACTOR, type Actor, type OrderState } from "@order-flow/domain";
 import type { World } from "./world.ts";
 
@@ -24,7 +24,7 @@ let markCounter = 0;
 
 /** The relay's pass over the oldest unsent rows, publishing nowhere. */
 async function markSent(db: Database): Promise<void> {
-  await outboxRepository.relayBatch(db, 200, async () => {});
+  await pgOutbox(db).relayBatch(200, async () => {});
 }
 
 /** One order's transactions, in the order the system commits them. */

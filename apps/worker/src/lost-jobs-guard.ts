@@ -1,5 +1,5 @@
 import type { Logger } from "@order-flow/config";
-import { outboxRepository, type Database } from "@order-flow/db";
+import type { Outbox } from "@order-flow/domain";
 import { bullPrefix } from "@order-flow/queues";
 import type { Cluster, Redis } from "ioredis";
 
@@ -17,7 +17,7 @@ export type LostJobsGuard = { check(): Promise<boolean>; stop(): void };
  */
 export function lostJobsGuard(options: {
   redis: Redis | Cluster;
-  db: Database;
+  outbox: Outbox;
   redisPrefix: string;
   log: Logger;
   onLost: () => Promise<void>;
@@ -33,7 +33,7 @@ export function lostJobsGuard(options: {
     const set = await options.redis.set(key, String(Date.now()), "NX");
     if (set !== "OK") return false;
     const since = new Date(Date.now() - (options.windowMs ?? LOST_JOBS_WINDOW_MS));
-    const requeued = await outboxRepository.requeueSentSince(options.db, since);
+    const requeued = await options.outbox.requeueSentSince(since);
     await options.onLost();
     if (requeued > 0) {
       options.log.warn({ requeued }, "Redis had lost its jobs: re-sending the events relayed in the last window");

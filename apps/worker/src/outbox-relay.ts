@@ -1,10 +1,10 @@
 import type { Logger } from "@order-flow/config";
-import { outboxRepository, type OutboxRow, type Database } from "@order-flow/db";
+import type { Outbox, OutboxEvent } from "@order-flow/domain";
 import { addOutboxJobs, outboxJobsByQueue, type OutboxJob, type Queues } from "@order-flow/queues";
 import type { WorkerMetrics } from "./metrics.ts";
 
 export type OutboxRelayOptions = {
-  db: Database;
+  outbox: Outbox;
   queues: Queues;
   log: Logger;
   metrics: WorkerMetrics;
@@ -37,7 +37,7 @@ export function observeRelayed(metrics: WorkerMetrics, jobs: readonly OutboxJob[
  * rows are marked sent in the pass's transaction, and jobId = eventId, so a re-send collapses.
  */
 export class OutboxRelay {
-  readonly #o: Required<Omit<OutboxRelayOptions, "log" | "metrics" | "db" | "queues">> & OutboxRelayOptions;
+  readonly #o: Required<Omit<OutboxRelayOptions, "log" | "metrics" | "outbox" | "queues">> & OutboxRelayOptions;
   #pollTimer: NodeJS.Timeout | null = null;
   #draining: Promise<void> | null = null;
   #again = false;
@@ -98,7 +98,7 @@ export class OutboxRelay {
   async #drainLoop(): Promise<void> {
     try {
       for (;;) {
-        const relayed = await outboxRepository.relayBatch(this.#o.db, this.#o.batchSize, (rows) => this.#publish(rows), this.#graceMs);
+        const relayed = await this.#o.outbox.relayBatch(this.#o.batchSize, (events) => this.#publish(events), this.#graceMs);
         if (relayed < this.#o.batchSize || this.#stopped) return;
       }
     } catch (error) {
@@ -107,11 +107,11 @@ export class OutboxRelay {
     }
   }
 
-  async #publish(rows: OutboxRow[]): Promise<void> {
-    const byQueue = outboxJobsByQueue(rows, Date.now(), (row, issues) => {
+  async #publish(events: OutboxEvent[]): Promise<void> {
+    const byQueue = outboxJobsByQueue(events, Date.now(), (event, issues) => {
       // A poison row must not block the ones behind it: it is marked sent and logged loudly.
       this.#o.metrics.inc("outbox_invalid_rows_total");
-      this.#o.log.error({ outboxId: row.id, eventType: (row as OutboxRow).eventType, issues }, "invalid outbox payload skipped");
+      this.#o.log.error({ outboxId: event.id, eventType: (event as OutboxEvent).eventType, issues }, "invalid outbox payload skipped");
     });
     await addOutboxJobs(this.#o.queues, byQueue, this.#o.publishTimeoutMs);
     observeRelayed(this.#o.metrics, [...byQueue.values()].flat());

@@ -1,9 +1,8 @@
 import { createLogger, type Logger } from "@order-flow/config";
 import {
   createDatabase,
-  onOutboxCommit,
-  outboxRepository,
   pgOrderStore,
+  pgOutbox,
   pgReservationLedger,
   sandboxLedgerRepository,
   type Database,
@@ -220,16 +219,18 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     telemetry: options.telemetry,
   });
   // Events this process commits (handlers' transitions) go to the queues right after the commit.
+  const outbox = pgOutbox(db);
   const dispatcher = new OutboxDispatcher({
     queues,
-    markSent: (ids) => outboxRepository.markSent(db, ids),
+    markSent: (ids) => outbox.markSent(ids),
     onPublished: (jobs) => observeRelayed(metrics, jobs),
     onError: (error, stage) => log.warn({ err: error, stage }, "outbox dispatch failed; the relay publishes the events"),
   });
-  onOutboxCommit(db, dispatcher.dispatch);
+  outbox.onCommit(dispatcher.dispatch);
   const deps: WorkerDeps = {
     db,
     orders: pgOrderStore(db),
+    outbox,
     stock,
     gateway:
       options.gateway ??
@@ -302,7 +303,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   });
 
   const relay = new OutboxRelay({
-    db,
+    outbox,
     queues,
     log,
     metrics,
@@ -313,7 +314,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   // Also catches a FLUSHALL that dropped no connection; checked every few seconds.
   const lostJobs = lostJobsGuard({
     redis: connection,
-    db,
+    outbox,
     redisPrefix: options.redisPrefix,
     log,
     onLost: () => upsertSchedulers(queues, schedulers),
@@ -333,7 +334,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       // close() waits for jobs in flight; the workers take no new ones meanwhile.
       await Promise.allSettled(workers.map((w) => w.close()));
       await dispatcher.close();
-      onOutboxCommit(db, null);
+      outbox.onCommit(null);
       await closeQueues(queues);
       for (const closer of closers.reverse()) await closer().catch(() => {});
       log.info("worker stopped");

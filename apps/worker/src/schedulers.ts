@@ -1,4 +1,4 @@
-import { idempotencyRepository, outboxRepository, orderRepository } from "@order-flow/db";
+import { idempotencyRepository, orderRepository } from "@order-flow/db";
 import { JOB_RETENTION, type Queues } from "@order-flow/queues";
 import type { Job } from "bullmq";
 import { orderTimeoutEventId } from "./deterministic-id.ts";
@@ -68,7 +68,7 @@ export function maintenanceProcessor(deps: WorkerDeps, s: SchedulerSettings) {
         return { released: released.length };
       }
       case SCHEDULER_IDS.outboxPurge: {
-        const purged = await outboxRepository.purgeSent(deps.db, new Date(deps.clock().getTime() - s.outboxRetentionMs));
+        const purged = await deps.outbox.purgeSent(new Date(deps.clock().getTime() - s.outboxRetentionMs));
         return { purged };
       }
       case SCHEDULER_IDS.idempotencyKeyPurge: {

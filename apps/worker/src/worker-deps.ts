@@ -1,6 +1,6 @@
 import type { Logger } from "@order-flow/config";
 import type { Database } from "@order-flow/db";
-import type { OrderStore } from "@order-flow/domain";
+import type { OrderStore, Outbox } from "@order-flow/domain";
 import type { PaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
 import type { WorkerMetrics } from "./metrics.ts";
@@ -12,6 +12,8 @@ export type WorkerDeps = {
   db: Database;
   /** where orders are kept: every order change goes through it */
   orders: OrderStore;
+  /** events waiting to become jobs: the relay, the lost-jobs guard and the purge reach them through it */
+  outbox: Outbox;
   stock: StockPort;
   gateway: PaymentGateway;
   storeNotifier: StoreNotifier;

@@ -3,9 +3,9 @@ import { createLogger } from "@order-flow/config";
 import {
   auditRepository,
   createDatabase,
-  onOutboxCommit,
   OrderWrite,
   pgOrderStore,
+  pgOutbox,
   pgReservationLedger,
   productRepository,
   type Database,
@@ -57,13 +57,15 @@ type Worker = {
 function workerOn(url: string): Worker {
   const db = createDatabase({ databaseUrl: url, poolSize: 2 });
   const committed: DomainEvent[] = [];
-  onOutboxCommit(db, (c) => committed.push(...c.events));
+  const outbox = pgOutbox(db);
+  outbox.onCommit((c) => committed.push(...c.events));
   const notified: StoreNotification[] = [];
   const opened: string[] = [];
   const sandbox = new SandboxPaymentGateway({ ledger: new InMemorySandboxLedger() });
   const deps: WorkerDeps = {
     db,
     orders: pgOrderStore(db),
+    outbox,
     stock: new RedisStockReservationService({ redis: h.redis, ledger: pgReservationLedger(db), prefix: h.prefix }),
     gateway: {
       requestPayment: async (input) => {

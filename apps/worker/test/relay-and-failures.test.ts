@@ -1,4 +1,4 @@
-import { orderRepository, outboxRepository, paymentRepository, sandboxLedgerRepository } from "@order-flow/db";
+import { orderRepository, paymentRepository, pgOutbox, sandboxLedgerRepository } from "@order-flow/db";
 import { Order } from "@order-flow/domain";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
 import { ALL_QUEUE_NAMES, bullPrefix } from "@order-flow/queues";
@@ -50,15 +50,15 @@ describe("outbox relay and dead letters", () => {
     const orders = [];
     for (let i = 0; i < 10; i++) orders.push(await placeOrder(h, { quantity: 1, onHand: 5 }));
     for (const { order } of orders) await pay(h, order.id);
-    expect(await outboxRepository.pendingCount(h.db.database)).toBeGreaterThan(0);
+    expect(await pgOutbox(h.db.database).pendingCount()).toBeGreaterThan(0);
 
     // A relay that dies between reading the rows and finishing the enqueue leaves them unsent.
     await expect(
-      outboxRepository.relayBatch(h.db.database, 1_000, async () => {
+      pgOutbox(h.db.database).relayBatch(1_000, async () => {
         throw new Error("killed mid-publish");
       }),
     ).rejects.toThrow("killed");
-    const pending = await outboxRepository.pendingCount(h.db.database);
+    const pending = await pgOutbox(h.db.database).pendingCount();
     expect(pending).toBe(40); // created, reserved, payment requested, payment completed × 10
 
     // Two workers on the same database and prefix share the work; each order settles once.
@@ -73,7 +73,7 @@ describe("outbox relay and dead letters", () => {
       expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 4, available: 4, reserved: 0 });
     }
     // The last transitions' rows are marked sent by their dispatcher's next batch (or the relay).
-    expect(await eventually(() => outboxRepository.pendingCount(h.db.database), (n) => n === 0)).toBe(0);
+    expect(await eventually(() => pgOutbox(h.db.database).pendingCount(), (n) => n === 0)).toBe(0);
   });
 
   it("ends REFUND_FAILED after the last attempt, audits JOB_FAILED, keeps the dead letter, and redrives it", async () => {
@@ -113,7 +113,7 @@ describe("outbox relay and dead letters", () => {
     expect(await listeners()).toBe(0);
     for (const runtime of runtimes) await runtime.close();
     // Nothing was left half-done: every event relayed, no job stranded in an active list.
-    expect(await outboxRepository.pendingCount(h.db.database)).toBe(0);
+    expect(await pgOutbox(h.db.database).pendingCount()).toBe(0);
     for (const queue of ALL_QUEUE_NAMES) expect(await h.redis.llen(`${bullPrefix(h.prefix)}:${queue}:active`), queue).toBe(0);
     // A second close is harmless.
     for (const runtime of runtimes) await expect(runtime.close()).resolves.toBeUndefined();

@@ -10,8 +10,7 @@ export {
 } from "./idempotency-repository.ts";
 export { orderRepository, InvalidCursor } from "./order-repository.ts";
 export { pgOrderStore } from "./order-store.ts";
-export { outboxRepository, type OutboxRow } from "./outbox-repository.ts";
-export { onOutboxCommit } from "./outbox-sink.ts";
+export { pgOutbox } from "./outbox.ts";
 export { paymentRepository, type Payment, type PaymentStatus } from "./payment-repository.ts";
 export { productRepository, type Product } from "./product-repository.ts";
 export { inPgTransaction, type PgClient } from "./pg-transaction.ts";

@@ -34,6 +34,8 @@ export type OrderWriteResult = {
   orderFound: boolean;
   /** with a webhook record: the order was still at the expected version (so the record was a replay) */
   orderWasCurrent: boolean;
+  /** with onlyIfCatalogAgrees: the lines' names, prices and store were still the catalog's (false: nothing was written) */
+  catalogAgreed: boolean;
 };
 
 /**
@@ -53,6 +55,7 @@ export class OrderWrite {
   #orderId: string | null = null;
   #orderNumber: string | null = null;
   #lockedForWebhook = false;
+  #catalogChecked = false;
 
   /**
    * The conditional write on id + expected status + version; becomes the gate. With
@@ -98,6 +101,27 @@ export class OrderWrite {
     const earlier = this.#gate ? `WHERE EXISTS (SELECT 1 FROM ${this.#gate})` : "";
     this.#cte("idempotency_claim", storeAnswerSql(this.#p, claim, earlier));
     this.#gate = "idempotency_claim";
+    return this;
+  }
+
+  /**
+   * The first gate of a new order priced from a cached catalog: every line's product still
+   * exists in the store with the name and price the order carries, read in the statement's own
+   * snapshot. When it does not, nothing is written (not even the key's answer) and the caller
+   * prices the order again from a fresh read. Add it before every other part.
+   */
+  onlyIfCatalogAgrees(storeId: string, items: readonly { productId: string; productName: string; unitPrice: number }[]): this {
+    const p = this.#p;
+    const lines = items.map(({ productId, productName, unitPrice }) => ({ productId, productName, unitPrice }));
+    this.#cte(
+      "catalog_agrees",
+      `SELECT 1 WHERE NOT EXISTS (
+         SELECT 1 FROM jsonb_to_recordset(${p.json(lines)}) AS x("productId" uuid, "productName" text, "unitPrice" bigint)
+         LEFT JOIN p_product pr ON pr.id = x."productId"
+         WHERE pr.id IS NULL OR pr.store_id <> ${p.add(storeId, "uuid")} OR pr.price <> x."unitPrice" OR pr.name <> x."productName")`,
+    );
+    this.#gate = "catalog_agrees";
+    this.#catalogChecked = true;
     return this;
   }
 
@@ -261,13 +285,20 @@ export class OrderWrite {
     }
     const passed = this.#gate ? `EXISTS (SELECT 1 FROM ${this.#gate})` : "true";
     const found = this.#orderId ? `EXISTS (SELECT 1 FROM p_order WHERE id = ${this.#orderId})` : "true";
-    const extra = this.#lockedForWebhook ? ", EXISTS (SELECT 1 FROM locked) AS locked" : "";
+    const extra =
+      (this.#lockedForWebhook ? ", EXISTS (SELECT 1 FROM locked) AS locked" : "") +
+      (this.#catalogChecked ? ", EXISTS (SELECT 1 FROM catalog_agrees) AS catalog" : "");
     const text = `WITH ${this.#ctes.join(",\n")}\nSELECT ${passed} AS passed, ${found} AS found${extra}`;
-    const [row] = await runStatement<{ passed: boolean; found: boolean; locked?: boolean }>(db, text, p);
+    const [row] = await runStatement<{ passed: boolean; found: boolean; locked?: boolean; catalog?: boolean }>(db, text, p);
     if (row?.passed === true && this.#events.length > 0) {
       outboxSinkOf(db)?.({ events: this.#events, availableAt: this.#availableAt, orderNumber: this.#orderNumber, traceContext });
     }
-    return { passed: row?.passed === true, orderFound: row?.found === true, orderWasCurrent: row?.locked === true };
+    return {
+      passed: row?.passed === true,
+      orderFound: row?.found === true,
+      orderWasCurrent: row?.locked === true,
+      catalogAgreed: row?.catalog !== false,
+    };
   }
 
   #cte(name: string, sql: string): void {

@@ -6,7 +6,7 @@ import { captureRepository } from "../src/capture-repository.ts";
 import { pingDatabase } from "../src/database-ping.ts";
 import { orderRepository } from "../src/order-repository.ts";
 import { OrderWrite } from "../src/order-write.ts";
-import { outboxRepository } from "../src/outbox-repository.ts";
+import { pgOutbox } from "../src/outbox.ts";
 import { paymentRepository } from "../src/payment-repository.ts";
 import { inPgTransaction } from "../src/pg-transaction.ts";
 import { productRepository } from "../src/product-repository.ts";
@@ -165,17 +165,18 @@ describe("payments, audit and outbox through the pool", () => {
     const order = newOrder();
     const event = { type: "OrderCreated", eventId: randomUUID(), orderId: order.id, occurredAt: new Date().toISOString() } as unknown as DomainEvent;
     await new OrderWrite().insertOrder(order).events([event]).run(db.database);
-    const before = await outboxRepository.pendingCount(db.database);
+    const outbox = pgOutbox(db.database);
+    const before = await outbox.pendingCount();
     expect(before).toBeGreaterThanOrEqual(1);
-    await outboxRepository.markSent(db.database, [event.eventId]);
-    expect(await outboxRepository.pendingCount(db.database)).toBe(before - 1);
+    await outbox.markSent([event.eventId]);
+    expect(await outbox.pendingCount()).toBe(before - 1);
     const since = new Date(Date.now() - 60_000);
-    expect(await outboxRepository.requeueSentSince(db.database, since)).toBeGreaterThanOrEqual(1);
-    expect(await outboxRepository.pendingCount(db.database)).toBe(before);
-    await outboxRepository.markSent(db.database, [event.eventId]);
-    expect(await outboxRepository.purgeSent(db.database, since)).toBe(0);
-    expect(await outboxRepository.purgeSent(db.database, new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
-    expect(await outboxRepository.pendingCount(db.database)).toBe(before - 1);
+    expect(await outbox.requeueSentSince(since)).toBeGreaterThanOrEqual(1);
+    expect(await outbox.pendingCount()).toBe(before);
+    await outbox.markSent([event.eventId]);
+    expect(await outbox.purgeSent(since)).toBe(0);
+    expect(await outbox.purgeSent(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+    expect(await outbox.pendingCount()).toBe(before - 1);
   });
 
   it("answers a readiness ping", async () => {

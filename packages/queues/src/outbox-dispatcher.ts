@@ -1,4 +1,4 @@
-import type { DomainEvent } from "@order-flow/domain";
+import type { DomainEvent, OutboxSink } from "@order-flow/domain";
 import type { Queues } from "./create-queues.ts";
 import type { JobPayload } from "./job-payloads.ts";
 import { addOutboxJobs, committedJobsByQueue, type OutboxEntry, type OutboxJob } from "./outbox-jobs.ts";
@@ -15,8 +15,6 @@ export type OutboxDispatcherOptions = {
   markEveryMs?: number;
   enqueueTimeoutMs?: number;
 };
-
-type Committed = { events: DomainEvent[]; availableAt: Date | null; orderNumber?: string | null; traceContext?: string | null };
 
 /**
  * Puts the events of a commit into BullMQ right after the commit, from the process that made
@@ -38,7 +36,7 @@ export class OutboxDispatcher {
   }
 
   /** The outbox sink: never throws, never waits. */
-  readonly dispatch = (committed: Committed): void => {
+  readonly dispatch: OutboxSink = (committed) => {
     if (this.#closed) return;
     // The JSON form is what the relay reads back from the row: one payload shape either way.
     const due = committed.availableAt;
@@ -48,8 +46,8 @@ export class OutboxDispatcher {
         id: payload.eventId,
         payload,
         availableAt: due ?? new Date(payload.occurredAt),
-        orderNumber: committed.orderNumber ?? null,
-        traceContext: committed.traceContext ?? null,
+        orderNumber: committed.orderNumber,
+        traceContext: committed.traceContext,
       });
     }
     if (!this.#flushScheduled) {

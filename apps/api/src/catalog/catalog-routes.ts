@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { productRepository, type Database } from "@order-flow/db";
 import type { StockReservationService } from "@order-flow/stock";
 import type { AppEnv } from "../context.ts";
+import type { CatalogCache } from "./catalog-cache.ts";
 import { ApiProblem } from "../problem.ts";
 import { productParamsSchema, productSchema, putProductBodySchema } from "./catalog-schemas.ts";
 import { jsonResponse, problems } from "../common-schemas.ts";
@@ -11,6 +12,8 @@ import { jsonResponse, problems } from "../common-schemas.ts";
 export function catalogRoutes(deps: {
   db: Database;
   stock: StockReservationService;
+  /** what orders are priced from: a write here drops its entry at once in this process */
+  catalog?: Pick<CatalogCache, "forget">;
   /** 503 at once while Redis is down (middleware/require-redis.ts): every catalog route reads stock */
   needsRedis: MiddlewareHandler<AppEnv>;
 }) {
@@ -66,6 +69,7 @@ export function catalogRoutes(deps: {
         throw new ApiProblem("STOCK_HELD", `onHand ${input.onHand} is below the ${held} units held by live reservations`);
       }
       await productRepository.upsertCatalogEntry(db, { id: productId, storeId, ...input, now: new Date() });
+      deps.catalog?.forget([productId]);
       const result = await stock.setOnHand(storeId, productId, input.onHand);
       if (!result.ok) {
         throw new ApiProblem(

@@ -27,8 +27,11 @@ import { isPaymentGatewayError, type PaymentGateway } from "@order-flow/payments
 import type { StockReservationService } from "@order-flow/stock";
 import type { OrderMetricsHook } from "../metrics.ts";
 import { ApiProblem } from "../problem.ts";
+import { catalogCache, type CatalogCache, type CatalogEntry } from "../catalog/catalog-cache.ts";
 
 export type OrderCommandDeps = {
+  /** the catalog entries orders are priced from (default: a cache of its own over productRepository) */
+  catalog?: CatalogCache;
   db: Database;
   orders: OrderStore;
   stock: StockReservationService;
@@ -69,6 +72,7 @@ const CHANGE_TRIES = 4;
 /** The use cases behind the order endpoints; each change goes through the Order aggregate. */
 export function orderCommands(deps: OrderCommandDeps) {
   const now = deps.now ?? (() => new Date());
+  const catalog = deps.catalog ?? catalogCache({ read: (ids) => productRepository.findMany(deps.db, ids) });
   const newOrderNumber = deps.newOrderNumber ?? ((at: Date) => generateOrderNumber(at, randomBytes(8)));
   const ctx = (actor: Actor) => ({ actor, now: now(), newId: randomUUID });
 
@@ -159,17 +163,20 @@ export function orderCommands(deps: OrderCommandDeps) {
 
     /** `orderId`: the new order's id, drawn by the caller when it needs it first (to trace the work as the order's) */
     async place(actor: Actor, input: PlaceOrderInput, claim?: PlaceOrderClaim, orderId: string = randomUUID()): Promise<PlaceOrderOutcome> {
-      const products = await productRepository.findMany(
-        deps.db,
-        input.items.map((i) => i.productId),
-      );
-      const byId = new Map(products.map((p) => [p.id, p]));
-      for (const item of input.items) {
-        const product = byId.get(item.productId);
-        if (!product || product.storeId !== input.storeId) {
-          throw new ApiProblem("UNKNOWN_PRODUCT", `Product ${item.productId} does not exist in store ${input.storeId}`);
+      const productIds = input.items.map((i) => i.productId);
+      const inStore = (entries: Map<string, CatalogEntry>) =>
+        input.items.every((i) => entries.get(i.productId)?.storeId === input.storeId);
+      let byId = await catalog.entries(productIds);
+      // Refused only on a fresh read: the refusal is the catalog's, not the cache's.
+      if (!inStore(byId)) byId = await catalog.refresh(productIds);
+      const assertInStore = () => {
+        for (const item of input.items) {
+          if (byId.get(item.productId)?.storeId !== input.storeId) {
+            throw new ApiProblem("UNKNOWN_PRODUCT", `Product ${item.productId} does not exist in store ${input.storeId}`);
+          }
         }
-      }
+      };
+      assertInStore();
       const c = ctx(actor);
       const expiresAt = new Date(c.now.getTime() + deps.holdSeconds * 1000);
       const create = (orderNumber: string) =>
@@ -234,6 +241,10 @@ export function orderCommands(deps: OrderCommandDeps) {
         next = await persistNewOrder(
           draft(created),
           (at) => draft(create(newOrderNumber(at))),
+          async () => {
+            byId = await catalog.refresh(productIds);
+            assertInStore();
+          },
           logRow,
           claim &&
             ((d) => {
@@ -307,18 +318,24 @@ export function orderCommands(deps: OrderCommandDeps) {
   async function persistNewOrder(
     first: NewOrderDraft,
     redraw: (at: Date) => NewOrderDraft,
+    /** reads the lines' catalog entries afresh (the statement found them changed); throws if a product is gone */
+    reprice: () => Promise<void>,
     logRow: NewReservationLogRow | null | undefined,
     completion?: (draft: NewOrderDraft) => IdempotencyCompletion,
   ): Promise<NewOrderDraft | null> {
     let draft = first;
     for (let attempt = 0; ; attempt++) {
       try {
-        const write = new OrderWrite();
+        const write = new OrderWrite().onlyIfCatalogAgrees(draft.order.storeId, draft.order.items);
         if (completion) write.completeIdempotencyClaim(completion(draft));
         write.insertOrder(draft.order).audit(draft.audit).events(draft.events);
         if (logRow) write.insertReservationLog(logRow);
-        const { passed } = await write.run(deps.db);
-        return passed ? draft : null;
+        const { passed, catalogAgreed } = await write.run(deps.db);
+        if (catalogAgreed) return passed ? draft : null;
+        if (attempt >= 3) throw new Error(`order ${draft.order.id} (${draft.order.orderNumber}): the catalog kept changing while it was priced`);
+        // Priced from a cached entry that changed since: price it again, same id, same hold.
+        await reprice();
+        draft = redraw(draft.order.createdAt);
       } catch (err) {
         const e = err as { code?: string; constraint?: string };
         const collided = e.code === "23505" && e.constraint === "p_order_order_number_key";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sign } from "hono/jwt";
 import { Redis } from "ioredis";
 import { pino } from "pino";
-import { pgOrderStore, pgReservationLedger } from "@order-flow/db";
+import { pgOrderStore, pgOutbox, pgReservationLedger } from "@order-flow/db";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import { closeQueues, createProducerConnection, createQueues, type Queues } from "@order-flow/queues";
 import type { StripePaymentGateway } from "@order-flow/payments";
@@ -76,6 +76,7 @@ export async function createHarness(
   const app = buildApp({
     db: db.database,
     orders: pgOrderStore(db.database),
+    outbox: pgOutbox(db.database),
     redis,
     stock: options.wrapStock ? options.wrapStock(stock) : stock,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),

@@ -1,2 +1,3 @@
 export * from "./order-store.ts";
+export * from "./outbox.ts";
 export * from "./reservation-ledger.ts";
