@@ -27,9 +27,12 @@ import { isPaymentGatewayError, type PaymentGateway } from "@order-flow/payments
 import type { StockReservationService } from "@order-flow/stock";
 import type { OrderMetricsHook } from "../metrics.ts";
 import { ApiProblem } from "../problem.ts";
+import { RecentOrders } from "./recent-orders.ts";
 import { catalogCache, type CatalogCache, type CatalogEntry } from "../catalog/catalog-cache.ts";
 
 export type OrderCommandDeps = {
+  /** orders placed here lately, so POST /orders/:id/payment needs no read (default: its own) */
+  recentOrders?: RecentOrders;
   /** the catalog entries orders are priced from (default: a cache of its own over productRepository) */
   catalog?: CatalogCache;
   db: Database;
@@ -75,6 +78,7 @@ export function orderCommands(deps: OrderCommandDeps) {
   const catalog = deps.catalog ?? catalogCache({ read: (ids) => productRepository.findMany(deps.db, ids) });
   const newOrderNumber = deps.newOrderNumber ?? ((at: Date) => generateOrderNumber(at, randomBytes(8)));
   const ctx = (actor: Actor) => ({ actor, now: now(), newId: randomUUID });
+  const recentOrders = deps.recentOrders ?? new RecentOrders();
 
   async function visibleOrder(orderId: string, actor: Actor): Promise<OrderState> {
     const order = await deps.orders.findForViewer(orderId, actor);
@@ -261,10 +265,37 @@ export function orderCommands(deps: OrderCommandDeps) {
         return { kind: "CLAIM_LOST" };
       }
       deps.metrics?.recordTransition(created.order.status, next.order.status);
+      recentOrders.remember(next.order);
       return placed(next.order);
     },
 
     async requestPayment(orderId: string, actor: Actor) {
+      const paymentId = randomUUID();
+      const decide = (order: OrderState) => Order.decide(order, "requestPayment", ctx(actor), { paymentId });
+      const opening = (r: TransitionResult): SaveOptions => ({
+        alongside: [{ kind: "openPayment", paymentId, orderId, amount: r.order.totalAmount, at: r.order.updatedAt }],
+      });
+      // The order as this process placed it, if the customer came back here: no read. Used only
+      // when it is for this customer and the payment applies to it (ownership never changes).
+      const remembered = recentOrders.take(orderId);
+      if (remembered && Order.can(remembered, actor, "requestPayment") && decide(remembered).applies) {
+        const outcome = await changeOrder(deps.orders, {
+          orderId,
+          known: remembered,
+          decide: (order) => {
+            const decision = decide(order);
+            return decision.applies ? { ...decision, save: opening(decision.result) } : decision;
+          },
+          read: () => deps.orders.findForViewer(orderId, actor),
+          maxTries: CHANGE_TRIES,
+        });
+        if (outcome.kind === "APPLIED") {
+          deps.metrics?.recordTransition(outcome.result.previous.status, outcome.result.order.status);
+          return { order: outcome.result.order, paymentId, ...(await openAtGateway(outcome.result.order, paymentId)) };
+        }
+        // The order moved since (a payment asked for through another process, a timeout): answer
+        // as a request that never had the copy does.
+      }
       const current = await visibleOrder(orderId, actor);
       assertRoleMay(actor, "requestPayment");
       const pending = Order.pendingPayment(current);
@@ -272,15 +303,7 @@ export function orderCommands(deps: OrderCommandDeps) {
         // Asking again while pending returns the same payment and records nothing new.
         return { order: current, paymentId: pending, ...(await openAtGateway(current, pending)) };
       }
-      const paymentId = randomUUID();
-      const result = await change(
-        orderId,
-        actor,
-        "requestPayment",
-        (order) => Order.decide(order, "requestPayment", ctx(actor), { paymentId }),
-        (r) => ({ alongside: [{ kind: "openPayment", paymentId, orderId, amount: r.order.totalAmount, at: r.order.updatedAt }] }),
-        current,
-      );
+      const result = await change(orderId, actor, "requestPayment", decide, opening, current);
       return { order: result.order, paymentId, ...(await openAtGateway(result.order, paymentId)) };
     },
 

@@ -1,3 +1,4 @@
+import type { OrderStore } from "@order-flow/domain";
 import { randomUUID } from "node:crypto";
 import { sign } from "hono/jwt";
 import { Redis } from "ioredis";
@@ -55,6 +56,8 @@ export async function createHarness(
     idempotencyAbandonedAfterMs?: number;
     /** puts something between the app and its stock port (a slow Redis, say) */
     wrapStock?: (stock: StockReservationService) => StockReservationService;
+    /** puts something between the app and its order store (counting its reads, say) */
+    wrapOrders?: (orders: OrderStore) => OrderStore;
   } = {},
 ) {
   const db: TestDatabase = await createTestDatabase();
@@ -75,7 +78,7 @@ export async function createHarness(
   const queues: Queues | undefined = queueConnection ? createQueues({ connection: queueConnection, redisPrefix: prefix }) : undefined;
   const app = buildApp({
     db: db.database,
-    orders: pgOrderStore(db.database),
+    orders: options.wrapOrders ? options.wrapOrders(pgOrderStore(db.database)) : pgOrderStore(db.database),
     outbox: pgOutbox(db.database),
     redis,
     stock: options.wrapStock ? options.wrapStock(stock) : stock,
