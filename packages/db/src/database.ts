@@ -9,6 +9,7 @@ const poolTypes = {
     oid === INT8_OID && format !== "binary" ? int8ToNumber : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
+/** The pool under a handle, for this package's statements only (not exported from its index). */
 let poolOf: (db: Database) => pg.Pool;
 let databaseOn: (pool: pg.Pool) => Database;
 
@@ -48,5 +49,4 @@ export function createDatabase(options: { databaseUrl: string; poolSize?: number
   return databaseOn(pool);
 }
 
-/** The pool under a handle, for this package's statements only (not exported from its index). */
 export { poolOf };

@@ -78,9 +78,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   const url = databaseUrl(name);
   const database = createDatabase({ databaseUrl: url, poolSize: 20 });
   const pool = poolOf(database);
-  const prisma = new PrismaClient({
-    adapter: new PrismaPg(pool),
-  });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     name,
     url,
