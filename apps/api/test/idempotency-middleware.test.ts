@@ -45,8 +45,9 @@ describe("the PostgreSQL cost of POST /orders with an Idempotency-Key", () => {
     const perOrder = (after - before - 1) / orders;
     console.log(`PostgreSQL commits per POST /orders with an Idempotency-Key: ${perOrder} (${after - before - 1} for ${orders})`);
     // The order's statement (the catalog is read once, then kept in memory and re-checked by the
-    // statement), plus at most one batched sent mark of its events.
-    expect(perOrder).toBeLessThanOrEqual(2);
+    // statement), plus the batched sent marks of its events: 1.2–1.9 seen. Before the claim moved
+    // to Redis and the catalog into memory it was 3.1.
+    expect(perOrder).toBeLessThan(2.5);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { AlongsideWrite, OrderStore, PaymentWebhookRecord, SaveOutcome, TransitionResult } from "@order-flow/domain";
+import type { AlongsideWrite, InsertOptions, InsertOutcome, NewOrder, OrderStore, PaymentWebhookRecord, SaveOutcome, TransitionResult } from "@order-flow/domain";
 import type { Database } from "./database.ts";
 import { orderRepository } from "./order-repository.ts";
 import { OrderWrite, transitionOutcome } from "./order-write.ts";
@@ -49,6 +49,24 @@ function addAlongside(write: OrderWrite, parts: readonly AlongsideWrite[]): void
 /** The order store on PostgreSQL: reads are single queries, each save one statement. */
 export function pgOrderStore(db: Database): OrderStore {
   return {
+    async insert(newOrder: NewOrder, options: InsertOptions = {}): Promise<InsertOutcome> {
+      const { order } = newOrder;
+      const write = new OrderWrite();
+      if (options.catalogPriced) write.onlyIfCatalogAgrees(order.storeId, order.items);
+      if (options.answer) write.completeIdempotencyClaim(options.answer);
+      write.insertOrder(order).audit(newOrder.audit).events(newOrder.events);
+      if (options.reservationLog) write.insertReservationLog(options.reservationLog);
+      try {
+        const written = await write.run(db);
+        if (!written.catalogAgreed) return "CATALOG_CHANGED";
+        return written.passed ? "PLACED" : "KEY_ANSWERED";
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === "23505" && e.constraint === "p_order_order_number_key") return "NUMBER_TAKEN";
+        throw err;
+      }
+    },
+
     find: (orderId) => orderRepository.findById(db, orderId),
 
     findForViewer: (orderId, viewer) => orderRepository.findForViewer(db, orderId, viewer),
