@@ -12,12 +12,11 @@ import {
 } from "@order-flow/db";
 import { Order, type DomainEvent, type DomainEventOf, type OrderState, type TransitionResult } from "@order-flow/domain";
 import { SandboxPaymentGateway, InMemorySandboxLedger } from "@order-flow/payments";
-import { closeQueues, createQueues, createRedisClient, type Queues } from "@order-flow/queues";
+import { closeQueues, createQueues, createRedisClient, type JobPayload, type Queues } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Handler, HandlerContext } from "../src/handler.ts";
-import { HANDLERS } from "../src/handlers/index.ts";
+import { runHandler } from "./support/run-handler.ts";
 import { WorkerMetrics } from "../src/metrics.ts";
 import type { StoreNotification } from "../src/store-notifier.ts";
 import type { WorkerDeps } from "../src/worker-deps.ts";
@@ -83,23 +82,8 @@ function workerOn(url: string): Worker {
   return { deps, db, committed, notified, opened, notes: [] };
 }
 
-async function run(worker: Worker, event: DomainEvent, job: { redelivered?: boolean } = {}): Promise<void> {
-  const context: HandlerContext = {
-    ...worker.deps,
-    job: {
-      queue: "direct",
-      id: event.eventId,
-      attempt: 1,
-      attempts: 3,
-      isLastAttempt: false,
-      redelivered: job.redelivered ?? false,
-      note: async (message) => void worker.notes.push(message),
-      delayUntil: async () => {
-        throw new Error("not due");
-      },
-    },
-  };
-  await (HANDLERS[event.type] as Handler<typeof event.type>)(event as never, context);
+function run(worker: Worker, event: DomainEvent, job: { redelivered?: boolean } = {}): Promise<void> {
+  return runHandler(worker.deps, event as JobPayload, { ...job, note: async (message) => void worker.notes.push(message) });
 }
 
 /** The event as an older release wrote it, before events carried the order. */

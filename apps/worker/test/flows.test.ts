@@ -4,8 +4,7 @@ import { Order, makeOrderTimeoutEvent, type DomainEvent } from "@order-flow/doma
 import { orderTimeoutJobId, type JobPayload, type StrayPaymentRefund } from "@order-flow/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderTimeoutEventId } from "../src/deterministic-id.ts";
-import type { HandlerContext, Handler } from "../src/handler.ts";
-import { HANDLERS } from "../src/handlers/index.ts";
+import { runHandler as runJob } from "./support/run-handler.ts";
 import type { WorkerRuntime } from "../src/runtime.ts";
 import { sweepOrderTimeouts } from "../src/schedulers.ts";
 import {
@@ -37,22 +36,7 @@ afterAll(async () => {
 
 /** Runs a handler directly, as a redelivered job would (first attempt of many). */
 function runHandler(payload: JobPayload): Promise<void> {
-  const context: HandlerContext = {
-    ...runtime.deps,
-    job: {
-      queue: "direct",
-      id: payload.eventId,
-      attempt: 1,
-      attempts: 3,
-      isLastAttempt: false,
-      redelivered: false,
-      note: async () => {},
-      delayUntil: async () => {
-        throw new Error("not due");
-      },
-    },
-  };
-  return (HANDLERS[payload.type] as Handler<typeof payload.type>)(payload as never, context);
+  return runJob(runtime.deps, payload);
 }
 
 /** Everything a redelivery could change: the order, its audit trail, its payment, the stock. */

@@ -2,9 +2,8 @@ import { orderRepository, pgOrderStore, pgReservationLedger } from "@order-flow/
 import { Order } from "@order-flow/domain";
 import type { JobPayload } from "@order-flow/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Handler, HandlerContext } from "../src/handler.ts";
-import { HANDLERS } from "../src/handlers/index.ts";
 import type { WorkerRuntime } from "../src/runtime.ts";
+import { runHandler as runJob } from "./support/run-handler.ts";
 import { act, createHarness, ctx, customerOf, outboxEvents, pay, placeOrder, statusOf, type Harness } from "./support/harness.ts";
 
 let h: Harness;
@@ -22,24 +21,7 @@ afterAll(async () => {
 
 /** Runs a handler as a job would, on the test's own pool: what it commits stays in the outbox. */
 function runHandler(payload: JobPayload): Promise<void> {
-  const context: HandlerContext = {
-    ...runtime.deps,
-    db: h.db.database,
-    orders: pgOrderStore(h.db.database),
-    job: {
-      queue: "direct",
-      id: payload.eventId,
-      attempt: 1,
-      attempts: 3,
-      isLastAttempt: false,
-      redelivered: false,
-      note: async () => {},
-      delayUntil: async () => {
-        throw new Error("not due");
-      },
-    },
-  };
-  return (HANDLERS[payload.type] as Handler<typeof payload.type>)(payload as never, context);
+  return runJob({ ...runtime.deps, db: h.db.database, orders: pgOrderStore(h.db.database) }, payload);
 }
 
 async function paymentCompletedOf(orderId: string): Promise<JobPayload> {

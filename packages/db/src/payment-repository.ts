@@ -1,18 +1,11 @@
+import type { PaymentRow, PaymentRowStatus } from "@order-flow/domain";
 import type { Database } from "./database.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
-export type PaymentStatus = "REQUESTED" | "PAID" | "FAILED" | "CANCELLED" | "REFUNDED";
+export type PaymentStatus = PaymentRowStatus;
 
-export type Payment = {
-  id: string;
-  orderId: string;
-  amount: number;
-  status: PaymentStatus;
-  pgTransactionId: string | null;
-  refundId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
+/** A p_payment row (the port's shape). */
+export type Payment = PaymentRow;
 
 export const paymentRepository = {
   /** One query on the pool (the webhook reads it on every call). */
