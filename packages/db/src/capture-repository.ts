@@ -1,5 +1,5 @@
 import type { AlongsideWrite } from "@order-flow/domain";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 /** One capture the PG reported, as the webhook's statement records it (the port's shape). */
@@ -20,10 +20,10 @@ const SELECT_CAPTURE = `SELECT pg_transaction_id AS "pgTransactionId", payment_i
 
 export const captureRepository = {
   /** One query on the pool (the webhook reads it on every PAID). */
-  async findById(prisma: PrismaClient, pgTransactionId: string): Promise<PaymentCapture | null> {
+  async findById(db: Database, pgTransactionId: string): Promise<PaymentCapture | null> {
     const params = new SqlParams();
     const rows = await runStatement<PaymentCapture>(
-      prisma,
+      db,
       `${SELECT_CAPTURE} WHERE pg_transaction_id = ${params.add(pgTransactionId)}`,
       params,
     );

@@ -1,5 +1,5 @@
 import type { PaymentRow, PaymentRowStatus } from "@order-flow/domain";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 export type PaymentStatus = PaymentRowStatus;
@@ -9,10 +9,10 @@ export type Payment = PaymentRow;
 
 export const paymentRepository = {
   /** One query on the pool (the webhook reads it on every call). */
-  async findById(prisma: PrismaClient, id: string): Promise<Payment | null> {
+  async findById(db: Database, id: string): Promise<Payment | null> {
     const params = new SqlParams();
     const rows = await runStatement<Payment>(
-      prisma,
+      db,
       `SELECT id, order_id AS "orderId", amount, status, pg_transaction_id AS "pgTransactionId", refund_id AS "refundId",
          created_at AS "createdAt", updated_at AS "updatedAt" FROM p_payment WHERE id = ${params.add(id, "uuid")}`,
       params,

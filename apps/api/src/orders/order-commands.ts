@@ -19,7 +19,7 @@ import {
   type StoreSettableStatus,
   type TransitionResult,
 } from "@order-flow/domain";
-import { productRepository, type PrismaClient } from "@order-flow/db";
+import { productRepository, type Database } from "@order-flow/db";
 import { isPaymentGatewayError, type PaymentGateway } from "@order-flow/payments";
 import type { StockReservationService } from "@order-flow/stock";
 import type { OrderMetricsHook } from "../metrics.ts";
@@ -32,7 +32,7 @@ export type OrderCommandDeps = {
   recentOrders?: RecentOrders;
   /** the catalog entries orders are priced from (default: a cache of its own over productRepository) */
   catalog?: CatalogCache;
-  prisma: PrismaClient;
+  db: Database;
   orders: OrderStore;
   stock: StockReservationService;
   holdSeconds: number;
@@ -74,7 +74,7 @@ const NEW_ORDER_TRIES = 4;
 /** The use cases behind the order endpoints; each change goes through the Order aggregate. */
 export function orderCommands(deps: OrderCommandDeps) {
   const now = deps.now ?? (() => new Date());
-  const catalog = deps.catalog ?? catalogCache({ read: (ids) => productRepository.findMany(deps.prisma, ids) });
+  const catalog = deps.catalog ?? catalogCache({ read: (ids) => productRepository.findMany(deps.db, ids) });
   const newOrderNumber = deps.newOrderNumber ?? ((at: Date) => generateOrderNumber(at, randomBytes(8)));
   const ctx = (actor: Actor) => ({ actor, now: now(), newId: randomUUID });
   const recentOrders = deps.recentOrders ?? new RecentOrders();
