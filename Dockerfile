@@ -22,7 +22,7 @@ COPY packages/telemetry/package.json packages/telemetry/
 FROM workspace AS build
 RUN pnpm install --frozen-lockfile
 COPY . .
-RUN node scripts/prisma-generate.mjs && node scripts/build.mjs
+RUN node scripts/build.mjs
 
 # Dependencies the bundles import at run time, flat in /app/node_modules where they resolve.
 FROM workspace AS prod-deps

@@ -4,7 +4,7 @@
 // workspace packages (TypeScript source) are bundled in; every npm dependency stays external
 // and comes from a production install. Files read at run time are copied beside the bundles:
 // the stock engine's Lua scripts and the SQL migrations.
-import { cpSync, existsSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -31,7 +31,7 @@ export const ENTRIES = [
   ...benches,
 ];
 
-// Workspace packages are source to bundle; anything else bare (hono, bullmq, @prisma/client…) is
+// Workspace packages are source to bundle; anything else bare (hono, bullmq, pg…) is
 // a dependency resolved at run time.
 const externalDependencies = {
   name: "external-dependencies",
@@ -42,11 +42,6 @@ const externalDependencies = {
     });
   },
 };
-
-if (!existsSync(join(root, "packages/db/src/generated/prisma/client.ts"))) {
-  console.error("build: the Prisma client is not generated; run `npm run db:generate` first");
-  process.exit(1);
-}
 
 rmSync(outdir, { recursive: true, force: true });
 const started = Date.now();

@@ -5,7 +5,7 @@ import { every } from "hono/combine";
 import { routePath } from "hono/route";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@order-flow/config";
-import type { PrismaClient } from "@order-flow/db";
+import type { Database } from "@order-flow/db";
 import type { OrderStore, Outbox } from "@order-flow/domain";
 import { productRepository } from "@order-flow/db";
 import type { StripePaymentGateway } from "@order-flow/payments";
@@ -50,7 +50,7 @@ function behind(policy: MiddlewareHandler<AppEnv>, routes: OpenAPIHono<AppEnv>):
 }
 
 export type AppDeps = {
-  prisma: PrismaClient;
+  db: Database;
   /** where orders are kept (packages/db's pgOrderStore in production) */
   orders: OrderStore;
   /** events waiting to become jobs (packages/db's pgOutbox in production): the backlog gauge, the webhook's trace */
@@ -154,9 +154,9 @@ export function buildApp(deps: AppDeps) {
   // The services count the transitions they commit and the holds they take (OrderMetricsHook).
   const observed = { metrics: deps.metrics };
   // One per process: the catalog routes forget what they change, orders re-check in their statement.
-  const catalog = catalogCache({ read: (ids) => productRepository.findMany(deps.prisma, ids) });
+  const catalog = catalogCache({ read: (ids) => productRepository.findMany(deps.db, ids) });
   const commands = orderCommands({
-    prisma: deps.prisma,
+    db: deps.db,
     catalog,
     orders: deps.orders,
     stock: deps.stock,
@@ -177,27 +177,27 @@ export function buildApp(deps: AppDeps) {
     app.use(`${BOARD_PATH}/*`, adminAuth({ jwtSecret: deps.jwtSecret, user: deps.adminUser, password: deps.adminPassword, failures }));
     app.route(BOARD_PATH, queueBoard(Object.values(deps.queues), { allowDestructive: deps.queueBoardDestructiveActions ?? false }));
   }
-  app.route("/", operationsRoutes({ prisma: deps.prisma, redis: deps.redis, metrics: deps.metrics }));
+  app.route("/", operationsRoutes({ db: deps.db, redis: deps.redis, metrics: deps.metrics }));
   // Each feature is one sub-app under its prefix, with its policy mounted in front of it.
   app.route(
     "/orders",
     behind(
       guard,
       orderRoutes({
-        prisma: deps.prisma,
+        db: deps.db,
         commands,
         needsRedis,
         idempotency: idempotency({
           redis: deps.redis,
           prefix: deps.redisPrefix,
-          prisma: deps.prisma,
+          db: deps.db,
           ...(deps.now ? { now: deps.now } : {}),
           ...(deps.idempotencyAbandonedAfterMs !== undefined ? { abandonedAfterMs: deps.idempotencyAbandonedAfterMs } : {}),
         }),
       }),
     ),
   );
-  app.route("/stores", behind(guard, catalogRoutes({ prisma: deps.prisma, stock: deps.stock, catalog, needsRedis })));
+  app.route("/stores", behind(guard, catalogRoutes({ db: deps.db, stock: deps.stock, catalog, needsRedis })));
   // Signed by the gateway, not by a user's token: only the body limit applies before the signature check.
   app.route(
     "/webhooks",
@@ -210,7 +210,7 @@ export function buildApp(deps: AppDeps) {
       guard,
       deps.paymentGateway === "sandbox"
         ? sandboxRoutes({
-            prisma: deps.prisma,
+            db: deps.db,
             commands,
             secret: deps.webhookSecret,
             // Delivered in-process through the real endpoint: same signature check, same code path.

@@ -9,7 +9,7 @@ warnAboutDevSecrets(log, env);
 const telemetry = await startTelemetry(telemetrySettings(env, "order-flow-api"));
 if (telemetry.enabled) log.info({ traces: env.otlpTracesUrl, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL }, "tracing on");
 const { serve } = await import("@hono/node-server");
-const { createPrisma, pgOrderStore, pgOutbox, pgReservationLedger } = await import("@order-flow/db");
+const { createDatabase, pgOrderStore, pgOutbox, pgReservationLedger } = await import("@order-flow/db");
 const { StripePaymentGateway } = await import("@order-flow/payments");
 const { OutboxDispatcher, closeQueues, createQueues, createRedisClient, defaultJobOptions } = await import("@order-flow/queues");
 const { RedisStockReservationService } = await import("@order-flow/stock");
@@ -17,7 +17,7 @@ const { buildApp } = await import("./app.ts");
 const { createApiMetrics } = await import("./metrics.ts");
 const { answerClientError } = await import("./client-error.ts");
 
-const prisma = createPrisma({ databaseUrl: env.DATABASE_URL });
+const db = createDatabase({ databaseUrl: env.DATABASE_URL });
 // Fail fast ("producer"): with Redis down a request answers 503 at once instead of queueing.
 // REDIS_CLUSTER_NODES makes it a Cluster client.
 const redis = createRedisClient({
@@ -46,7 +46,7 @@ const queues = createQueues({
   telemetry: telemetry.bullmq,
 });
 // The events of each commit go to the queues right after it; the workers' relay repeats what is lost.
-const outbox = pgOutbox(prisma);
+const outbox = pgOutbox(db);
 const dispatcher = new OutboxDispatcher({
   queues,
   markSent: (ids) => outbox.markSent(ids),
@@ -64,10 +64,10 @@ const stripe =
       })
     : undefined;
 
-const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(prisma), prefix: `${env.REDIS_PREFIX}:` });
+const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db), prefix: `${env.REDIS_PREFIX}:` });
 const app = buildApp({
-  prisma,
-  orders: pgOrderStore(prisma),
+  db,
+  orders: pgOrderStore(db),
   outbox,
   redis,
   stock,
@@ -122,7 +122,7 @@ async function shutdown(signal: string) {
   clearInterval(reaper);
   await dispatcher.close();
   await Promise.allSettled([
-    prisma.$disconnect(),
+    db.close(),
     redis.quit(),
     closeQueues(queues).then(() => queueRedis.quit()),
   ]);

@@ -15,7 +15,7 @@ async function api() {
 
 /** A change made behind this process's back (another API process, an operator's SQL). */
 async function changeBehindTheCache(h: Harness, productId: string, set: { price?: number; name?: string; storeId?: string }) {
-  await h.prisma.$pool.query(
+  await h.db.pool.query(
     "UPDATE p_product SET price = COALESCE($2, price), name = COALESCE($3, name), store_id = COALESCE($4::uuid, store_id) WHERE id = $1",
     [productId, set.price ?? null, set.name ?? null, set.storeId ?? null],
   );
@@ -35,7 +35,7 @@ describe("orders priced from the catalog kept in memory", () => {
     expect(second.status).toBe(201);
     expect(second.body.totalAmount).toBe(3000);
     expect(second.body.items[0]).toMatchObject({ productName: "Rabokki", unitPrice: 1500 });
-    const { rows } = await h.prisma.$pool.query<{ n: number }>("SELECT count(*)::int AS n FROM p_order WHERE user_id = $1", [h.customerId]);
+    const { rows } = await h.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM p_order WHERE user_id = $1", [h.customerId]);
     expect(rows[0]!.n).toBe(2);
     // Two holds of 2, no hold left behind by the repricing.
     expect(await h.stockOf(productId)).toEqual({ onHand: 10, available: 6, reserved: 4 });
@@ -51,7 +51,7 @@ describe("orders priced from the catalog kept in memory", () => {
     const refused = await h.call("POST", "/orders", { token: h.tokens.customer, body });
     expect(refused.status).toBe(422);
     expect(refused.body.code).toBe("UNKNOWN_PRODUCT");
-    const { rows } = await h.prisma.$pool.query<{ n: number }>("SELECT count(*)::int AS n FROM p_order WHERE user_id = $1", [h.customerId]);
+    const { rows } = await h.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM p_order WHERE user_id = $1", [h.customerId]);
     expect(rows[0]!.n).toBe(1);
     // Stock stays with the store it was set for: one unit held by the first order, none by the refused one.
     expect(await h.stock.getStock(h.storeId, productId)).toMatchObject({ available: 9, reserved: 1 });

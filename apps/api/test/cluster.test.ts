@@ -33,11 +33,11 @@ let shortHoldApi: App;
 
 function apiWith(holdSeconds: number): App {
   return buildApp({
-    prisma: db!.prisma,
-    orders: pgOrderStore(db!.prisma),
-    outbox: pgOutbox(db!.prisma),
+    db: db!.database,
+    orders: pgOrderStore(db!.database),
+    outbox: pgOutbox(db!.database),
     redis: redis!,
-    stock: new RedisStockReservationService({ redis: redis!, ledger: pgReservationLedger(db!.prisma), prefix: `${prefix}:` }),
+    stock: new RedisStockReservationService({ redis: redis!, ledger: pgReservationLedger(db!.database), prefix: `${prefix}:` }),
     log: silent,
     metrics: createApiMetrics(),
     redisPrefix: `${prefix}:`,

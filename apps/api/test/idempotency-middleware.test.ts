@@ -23,7 +23,7 @@ async function api(options: Parameters<typeof createHarness>[0] = {}) {
 async function commitsOf(h: Harness): Promise<number> {
   // A backend busy within the last second reports when it has been idle for 10 s (PostgreSQL 15).
   await new Promise((r) => setTimeout(r, 11_000));
-  const { rows } = await h.prisma.$pool.query<{ n: string }>(
+  const { rows } = await h.db.pool.query<{ n: string }>(
     "SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()",
   );
   return Number(rows[0]!.n);
@@ -45,13 +45,14 @@ describe("the PostgreSQL cost of POST /orders with an Idempotency-Key", () => {
     const perOrder = (after - before - 1) / orders;
     console.log(`PostgreSQL commits per POST /orders with an Idempotency-Key: ${perOrder} (${after - before - 1} for ${orders})`);
     // The order's statement (the catalog is read once, then kept in memory and re-checked by the
-    // statement), plus at most one batched sent mark of its events.
-    expect(perOrder).toBeLessThanOrEqual(2);
+    // statement), plus the batched sent marks of its events: 1.2–1.9 seen. Before the claim moved
+    // to Redis and the catalog into memory it was 3.1.
+    expect(perOrder).toBeLessThan(2.5);
   });
 });
 
 async function ordersOf(h: Harness, userId: string): Promise<string[]> {
-  const { rows } = await h.prisma.$pool.query<{ id: string }>("SELECT id FROM p_order WHERE user_id = $1", [userId]);
+  const { rows } = await h.db.pool.query<{ id: string }>("SELECT id FROM p_order WHERE user_id = $1", [userId]);
   return rows.map((r) => r.id);
 }
 
@@ -83,7 +84,7 @@ describe("a retry after the key's claim ran out in Redis", () => {
     // As the release before stored it: sha256 of the validated body alone.
     const { createHash } = await import("node:crypto");
     const bodyOnly = createHash("sha256").update(JSON.stringify(body)).digest("hex");
-    await h.prisma.$pool.query("UPDATE p_idempotency_key SET request_hash = $1 WHERE key = $2", [bodyOnly, headers["Idempotency-Key"]]);
+    await h.db.pool.query("UPDATE p_idempotency_key SET request_hash = $1 WHERE key = $2", [bodyOnly, headers["Idempotency-Key"]]);
     await new Promise((r) => setTimeout(r, 400));
 
     const again = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
@@ -179,7 +180,7 @@ describe("a POST that opts in without a statement of its own", () => {
       createRoute({
         method: "post",
         path: "/things",
-        middleware: [idempotency({ redis: h.redis, prefix: `${h.prefix}:`, prisma: h.prisma })] as const,
+        middleware: [idempotency({ redis: h.redis, prefix: `${h.prefix}:`, db: h.db.database })] as const,
         request: { body: { required: true, content: { "application/json": { schema: z.object({ n: z.number() }) } } } },
         responses: { 202: { description: "done" } },
       }),

@@ -65,7 +65,7 @@ async function slowStockApi() {
 }
 
 async function ordersOf(h: Harness, userId: string): Promise<string[]> {
-  const { rows } = await h.prisma.$pool.query<{ id: string }>("SELECT id FROM p_order WHERE user_id = $1", [userId]);
+  const { rows } = await h.db.pool.query<{ id: string }>("SELECT id FROM p_order WHERE user_id = $1", [userId]);
   return rows.map((r) => r.id);
 }
 

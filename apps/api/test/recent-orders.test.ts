@@ -24,7 +24,7 @@ async function placed(h: Harness): Promise<{ id: string }> {
 
 /** A change made through another API process: this one's remembered copy is now stale. */
 async function elsewhere(h: Harness, orderId: string, change: (order: OrderState, actor: Actor) => ReturnType<typeof Order.requestPayment>) {
-  const store = pgOrderStore(h.prisma);
+  const store = pgOrderStore(h.db.database);
   const order = (await store.find(orderId))!;
   const actor: Actor = { role: "customer", userId: order.userId, storeId: null };
   const result = change(order, actor);
@@ -80,7 +80,7 @@ describe("POST /orders/:id/payment on the order this process just placed", () =>
     const res = await h.call("POST", `/orders/${order.id}/payment`, { token: h.tokens.customer });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe("INVALID_STATE_TRANSITION");
-    const stored = await pgOrderStore(h.prisma).find(order.id);
+    const stored = await pgOrderStore(h.db.database).find(order.id);
     expect(stored).toMatchObject({ status: "ORDER_CANCELLED", version: cancelled.version, paymentId: null });
   });
 

@@ -17,24 +17,19 @@
 // /payment decides on the copy its process just wrote, the handlers write from the event), and
 // the dispatchers' sent mark (one UPDATE per 25 events).
 import { randomUUID } from "node:crypto";
-import { createPrisma, OrderWrite, readWebhookSubject, type PrismaClient } from "@order-flow/db";
+import { createDatabase, OrderWrite, pgOutbox, readWebhookSubject, type Database } from "@order-flow/db";
 import { Order, SYSTEM_ACTOR, type Actor, type OrderState } from "@order-flow/domain";
-import type pg from "pg";
 import type { World } from "./world.ts";
 
 let markCounter = 0;
 
-// SKIP LOCKED: two marks in flight pick disjoint rows, as the dispatchers do (each marks the ids it
-// sent); without it, two marks locking overlapping rows in different orders deadlock.
-async function markSent(p: pg.Pool): Promise<void> {
-  await p.query(
-    `UPDATE p_outbox_event SET sent_at = now() WHERE id IN (SELECT id FROM p_outbox_event WHERE sent_at IS NULL ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED)`,
-  );
+/** The relay's pass over the oldest unsent rows, publishing nowhere (SKIP LOCKED: marks in flight never overlap). */
+async function markSent(db: Database): Promise<void> {
+  await pgOutbox(db).relayBatch(200, async () => {});
 }
 
 /** One order's transactions, in the order the system commits them. */
-async function oneOrder(db: PrismaClient, world: World, n: number, reads: boolean, idempotencyKey: boolean): Promise<void> {
-  const p = db.$pool;
+async function oneOrder(db: Database, world: World, n: number, reads: boolean, idempotencyKey: boolean): Promise<void> {
   const storeId = world.stores[n % world.stores.length]!;
   const ofStore = world.products.filter((x) => x.storeId === storeId);
   const lines = [ofStore[n % ofStore.length]!, ofStore[(n + 1) % ofStore.length]!];
@@ -48,7 +43,7 @@ async function oneOrder(db: PrismaClient, world: World, n: number, reads: boolea
     if (reads) await f();
   };
   const write = async (w: OrderWrite) => {
-    if (!(await w.run(p)).passed) throw new Error("ceiling: a transition lost");
+    if (!(await w.run(db)).passed) throw new Error("ceiling: a transition lost");
   };
   const step = (order: OrderState, result: ReturnType<typeof Order.confirm>) =>
     new OrderWrite().transition(order, result.order).audit(result.audit).events(result.events);
@@ -140,7 +135,7 @@ async function oneOrder(db: PrismaClient, world: World, n: number, reads: boolea
     ]),
   );
   // 5 events per order, marked sent in batches (25 events ≈ one sent mark under load).
-  if (reads && ++markCounter % 5 === 0) await markSent(p);
+  if (reads && ++markCounter % 5 === 0) await markSent(db);
 }
 
 export type CeilingResult = { orders: number; seconds: number; ordersPerSecond: number; transactionsPerSecond: number };
@@ -151,7 +146,7 @@ export async function runCeiling(
   world: World,
   options: { orders: number; concurrency: number; reads: boolean; idempotencyKey: boolean },
 ): Promise<CeilingResult> {
-  const db = createPrisma({ databaseUrl, poolSize: options.concurrency });
+  const db = createDatabase({ databaseUrl, poolSize: options.concurrency });
   try {
     let next = 0;
     const started = performance.now();
@@ -168,6 +163,6 @@ export async function runCeiling(
       transactionsPerSecond: (options.orders * 5) / seconds,
     };
   } finally {
-    await db.$disconnect();
+    await db.close();
   }
 }

@@ -58,7 +58,7 @@ export async function recordFinalFailure(deps: WorkerDeps, queue: string, job: J
   );
   if (typeof data.orderId !== "string" || !UUID.test(data.orderId)) return;
   const now = deps.clock();
-  await auditRepository.appendIndependent(deps.prisma, [
+  await auditRepository.appendIndependent(deps.db, [
     {
       eventId: deterministicUuid(`job-failed:${queue}:${job.id ?? ""}`),
       orderId: data.orderId,

@@ -8,15 +8,15 @@ import type { WorkerDeps } from "./worker-deps.ts";
  * captures were refunded on their own. Throws, naming the order, when there is none.
  */
 export async function keptCapture(
-  deps: Pick<WorkerDeps, "prisma">,
+  deps: Pick<WorkerDeps, "db">,
   order: { id: string; orderNumber?: string },
   paymentId: string,
 ): Promise<{ captureId: string; amount: number }> {
-  const payment = await paymentRepository.findById(deps.prisma, paymentId);
+  const payment = await paymentRepository.findById(deps.db, paymentId);
   const label = orderLabel(order.id, order.orderNumber !== undefined ? { orderNumber: order.orderNumber } : null);
   if (!payment || payment.orderId !== order.id || !payment.pgTransactionId) {
     throw new Error(`${label}: payment ${paymentId} has no capture to refund`);
   }
-  const capture = await captureRepository.findById(deps.prisma, payment.pgTransactionId);
+  const capture = await captureRepository.findById(deps.db, payment.pgTransactionId);
   return { captureId: payment.pgTransactionId, amount: capture?.amount ?? payment.amount };
 }

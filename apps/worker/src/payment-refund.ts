@@ -50,7 +50,7 @@ export async function refundCapture(
   req: CaptureRefundRequest,
   options: { audit?: RefundAudit; recordOnOrder?: boolean } = {},
 ): Promise<CaptureRefunded> {
-  const capture = await captureRepository.findById(deps.prisma, req.captureId);
+  const capture = await captureRepository.findById(deps.db, req.captureId);
   const amount = capture?.amount ?? req.amount;
   const refundId =
     capture?.refundId ??
@@ -65,7 +65,7 @@ export async function refundCapture(
     ).refundId;
   const refunded = { refundId, amount, alreadyRecorded: capture?.refundId != null };
   const now = deps.clock();
-  await inPgTransaction(deps.prisma, async (tx) => {
+  await inPgTransaction(deps.db, async (tx) => {
     await captureRepository.recordRefund(tx, { pgTransactionId: req.captureId, refundId, amount, now });
     await paymentRepository.changeStatus(tx, req.paymentId, NOT_REFUNDED, "REFUNDED", { refundId, ofCapture: req.captureId, now });
     if (options.recordOnOrder) await orderRepository.recordRefundId(tx, req.orderId, refundId, now);

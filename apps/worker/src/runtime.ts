@@ -1,11 +1,11 @@
 import { createLogger, type Logger } from "@order-flow/config";
 import {
-  createPrisma,
+  createDatabase,
   pgOrderStore,
   pgOutbox,
   pgReservationLedger,
   sandboxLedgerRepository,
-  type PrismaClient,
+  type Database,
 } from "@order-flow/db";
 import { SandboxPaymentGateway, type PaymentGateway } from "@order-flow/payments";
 import {
@@ -79,7 +79,7 @@ export type WorkerRuntimeOptions = {
   lostJobsCheckIntervalMs?: number;
   log?: Logger;
   // Injectable collaborators; the runtime builds (and later closes) the ones not given.
-  prisma?: PrismaClient;
+  db?: Database;
   gateway?: PaymentGateway;
   stock?: StockPort;
   storeNotifier?: StoreNotifier;
@@ -189,8 +189,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const metrics = options.metrics ?? new WorkerMetrics();
   const closers: (() => Promise<unknown>)[] = [];
 
-  const prisma = options.prisma ?? createPrisma({ databaseUrl: options.databaseUrl, poolSize: Math.min(40, Math.max(10, concurrency)) });
-  if (!options.prisma) closers.push(() => prisma.$disconnect());
+  const db = options.db ?? createDatabase({ databaseUrl: options.databaseUrl, poolSize: Math.min(40, Math.max(10, concurrency)) });
+  if (!options.db) closers.push(() => db.close());
 
   const redisSettings = { url: options.redisUrl, clusterNodes: options.redisClusterNodes };
   const connection = createRedisClient({ ...redisSettings, role: "worker", name: "worker" });
@@ -203,7 +203,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     closers.push(() => stockRedis.quit().catch(() => stockRedis.disconnect()));
     stock = new RedisStockReservationService({
       redis: stockRedis,
-      ledger: pgReservationLedger(prisma),
+      ledger: pgReservationLedger(db),
       prefix: options.redisPrefix,
       ...(options.reservationSweepGraceMs !== undefined ? { sweepGraceMs: options.reservationSweepGraceMs } : {}),
     });
@@ -219,7 +219,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     telemetry: options.telemetry,
   });
   // Events this process commits (handlers' transitions) go to the queues right after the commit.
-  const outbox = pgOutbox(prisma);
+  const outbox = pgOutbox(db);
   const dispatcher = new OutboxDispatcher({
     queues,
     markSent: (ids) => outbox.markSent(ids),
@@ -228,14 +228,14 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   });
   outbox.onCommit(dispatcher.dispatch);
   const deps: WorkerDeps = {
-    prisma,
-    orders: pgOrderStore(prisma),
+    db,
+    orders: pgOrderStore(db),
     outbox,
     stock,
     gateway:
       options.gateway ??
       new SandboxPaymentGateway({
-        ledger: sandboxLedgerRepository(prisma),
+        ledger: sandboxLedgerRepository(db),
         refundFailureRate: options.sandboxRefundFailureRate ?? 0,
         refundTimeoutRate: options.sandboxRefundTimeoutRate ?? 0,
       }),

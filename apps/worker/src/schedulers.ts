@@ -43,7 +43,7 @@ export async function sweepOrderTimeouts(deps: WorkerDeps, batchSize: number): P
   const now = deps.clock();
   let settled = 0;
   for (let round = 0; round < 20; round++) {
-    const expired = await orderRepository.findExpiredOrders(deps.prisma, now, batchSize);
+    const expired = await orderRepository.findExpiredOrders(deps.db, now, batchSize);
     for (const order of expired) {
       const outcome = await settleOrderTimeout(deps, order.id, orderTimeoutEventId(order.id, order.expiresAt), now);
       if (outcome.kind === "TIMED_OUT") settled++;
@@ -72,7 +72,7 @@ export function maintenanceProcessor(deps: WorkerDeps, s: SchedulerSettings) {
         return { purged };
       }
       case SCHEDULER_IDS.idempotencyKeyPurge: {
-        const purged = await idempotencyRepository.purgeExpired(deps.prisma, deps.clock());
+        const purged = await idempotencyRepository.purgeExpired(deps.db, deps.clock());
         if (purged > 0) deps.log.info({ purged }, "expired idempotency keys purged");
         return { purged };
       }

@@ -1,5 +1,5 @@
 import type { Logger } from "@order-flow/config";
-import type { PrismaClient } from "@order-flow/db";
+import type { Database } from "@order-flow/db";
 import type { OrderStore, Outbox } from "@order-flow/domain";
 import type { PaymentGateway } from "@order-flow/payments";
 import type { Queues } from "@order-flow/queues";
@@ -9,7 +9,7 @@ import type { StoreNotifier } from "./store-notifier.ts";
 
 /** Everything handlers and schedulers reach outside themselves through. */
 export type WorkerDeps = {
-  prisma: PrismaClient;
+  db: Database;
   /** where orders are kept: every order change goes through it */
   orders: OrderStore;
   /** events waiting to become jobs: the relay, the lost-jobs guard and the purge reach them through it */

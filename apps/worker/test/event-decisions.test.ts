@@ -2,22 +2,21 @@ import { randomUUID } from "node:crypto";
 import { createLogger } from "@order-flow/config";
 import {
   auditRepository,
-  createPrisma,
+  createDatabase,
   OrderWrite,
   pgOrderStore,
   pgOutbox,
   pgReservationLedger,
   productRepository,
-  type PrismaClient,
+  type Database,
 } from "@order-flow/db";
 import { Order, type DomainEvent, type DomainEventOf, type OrderState, type TransitionResult } from "@order-flow/domain";
 import { SandboxPaymentGateway, InMemorySandboxLedger } from "@order-flow/payments";
-import { closeQueues, createQueues, createRedisClient, type Queues } from "@order-flow/queues";
+import { closeQueues, createQueues, createRedisClient, type JobPayload, type Queues } from "@order-flow/queues";
 import { RedisStockReservationService } from "@order-flow/stock";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Handler, HandlerContext } from "../src/handler.ts";
-import { HANDLERS } from "../src/handlers/index.ts";
+import { runHandler } from "./support/run-handler.ts";
 import { WorkerMetrics } from "../src/metrics.ts";
 import type { StoreNotification } from "../src/store-notifier.ts";
 import type { WorkerDeps } from "../src/worker-deps.ts";
@@ -45,7 +44,7 @@ afterAll(async () => {
 
 type Worker = {
   deps: WorkerDeps;
-  prisma: PrismaClient;
+  db: Database;
   /** events committed through this worker's pool (its outbox sink), in order */
   committed: DomainEvent[];
   notified: StoreNotification[];
@@ -55,18 +54,18 @@ type Worker = {
 
 /** Worker dependencies on a pool of their own (so its commits can be counted once it is closed). */
 function workerOn(url: string): Worker {
-  const prisma = createPrisma({ databaseUrl: url, poolSize: 2 });
+  const db = createDatabase({ databaseUrl: url, poolSize: 2 });
   const committed: DomainEvent[] = [];
-  const outbox = pgOutbox(prisma);
+  const outbox = pgOutbox(db);
   outbox.onCommit((c) => committed.push(...c.events));
   const notified: StoreNotification[] = [];
   const opened: string[] = [];
   const sandbox = new SandboxPaymentGateway({ ledger: new InMemorySandboxLedger() });
   const deps: WorkerDeps = {
-    prisma,
-    orders: pgOrderStore(prisma),
+    db,
+    orders: pgOrderStore(db),
     outbox,
-    stock: new RedisStockReservationService({ redis: h.redis, ledger: pgReservationLedger(prisma), prefix: h.prefix }),
+    stock: new RedisStockReservationService({ redis: h.redis, ledger: pgReservationLedger(db), prefix: h.prefix }),
     gateway: {
       requestPayment: async (input) => {
         opened.push(input.paymentId);
@@ -80,26 +79,11 @@ function workerOn(url: string): Worker {
     metrics: new WorkerMetrics({ defaultMetrics: false }),
     clock: () => new Date(),
   };
-  return { deps, prisma, committed, notified, opened, notes: [] };
+  return { deps, db, committed, notified, opened, notes: [] };
 }
 
-async function run(worker: Worker, event: DomainEvent, job: { redelivered?: boolean } = {}): Promise<void> {
-  const context: HandlerContext = {
-    ...worker.deps,
-    job: {
-      queue: "direct",
-      id: event.eventId,
-      attempt: 1,
-      attempts: 3,
-      isLastAttempt: false,
-      redelivered: job.redelivered ?? false,
-      note: async (message) => void worker.notes.push(message),
-      delayUntil: async () => {
-        throw new Error("not due");
-      },
-    },
-  };
-  await (HANDLERS[event.type] as Handler<typeof event.type>)(event as never, context);
+function run(worker: Worker, event: DomainEvent, job: { redelivered?: boolean } = {}): Promise<void> {
+  return runHandler(worker.deps, event as JobPayload, { ...job, note: async (message) => void worker.notes.push(message) });
 }
 
 /** The event as an older release wrote it, before events carried the order. */
@@ -116,14 +100,14 @@ function eventOf<T extends DomainEvent["type"]>(result: TransitionResult, type: 
 
 /**
  * A placed order (stock held in Redis, its log row) moved to PAYMENT_PENDING and then
- * PAYMENT_COMPLETED as the API does, written on `prisma`; the events are returned, not queued.
+ * PAYMENT_COMPLETED as the API does, written on `db`; the events are returned, not queued.
  */
-async function paidOrder(prisma: PrismaClient, whilePending?: (requested: DomainEventOf<"PaymentRequested">) => Promise<void>) {
-  const orders = pgOrderStore(prisma);
-  const stock = new RedisStockReservationService({ redis: h.redis, ledger: pgReservationLedger(prisma), prefix: h.prefix });
+async function paidOrder(db: Database, whilePending?: (requested: DomainEventOf<"PaymentRequested">) => Promise<void>) {
+  const orders = pgOrderStore(db);
+  const stock = new RedisStockReservationService({ redis: h.redis, ledger: pgReservationLedger(db), prefix: h.prefix });
   const storeId = randomUUID();
   const productId = randomUUID();
-  await productRepository.upsertCatalogEntry(prisma, { id: productId, storeId, name: "Kimbap", price: 4500, now: new Date() });
+  await productRepository.upsertCatalogEntry(db, { id: productId, storeId, name: "Kimbap", price: 4500, now: new Date() });
   const set = await stock.setOnHand(storeId, productId, 5);
   if (!set.ok) throw new Error("could not set stock");
   const orderId = randomUUID();
@@ -144,7 +128,7 @@ async function paidOrder(prisma: PrismaClient, whilePending?: (requested: Domain
   );
   const reserved = Order.reserveStock(created.order, ctx(), { reservationId: held.reservationId, expiresAt: held.expiresAt });
   // As the API writes a new order: the hold's log row in the order's statement.
-  await new OrderWrite().insertOrder(created.order).insertReservationLog(logRow).run(prisma);
+  await new OrderWrite().insertOrder(created.order).insertReservationLog(logRow).run(db);
   const save = async (result: TransitionResult, alongside: Parameters<typeof orders.save>[1] = {}) => {
     // The events go to the test, not to the outbox: no relay may hand them to a handler first.
     expect(await orders.save({ ...result, events: [] }, alongside)).toBe("APPLIED");
@@ -171,11 +155,11 @@ async function paidOrder(prisma: PrismaClient, whilePending?: (requested: Domain
 }
 
 async function orderNow(orderId: string): Promise<OrderState | null> {
-  return pgOrderStore(h.db.prisma).find(orderId);
+  return pgOrderStore(h.db.database).find(orderId);
 }
 
 async function auditOf(orderId: string): Promise<string[]> {
-  return (await auditRepository.listByOrder(h.db.prisma, orderId)).map((e) => e.eventType);
+  return (await auditRepository.listByOrder(h.db.database, orderId)).map((e) => e.eventType);
 }
 
 /** The database's committed transactions, read from another database so the reading adds none. */
@@ -207,16 +191,16 @@ describe("handlers decide from the event", () => {
   it("commit fewer PostgreSQL transactions than when they read first (pg_stat_database)", async () => {
     const figures: Record<string, number> = {};
     for (const format of ["carries the order", "older, without the order"] as const) {
-      const setup = createPrisma({ databaseUrl: h.db.url, poolSize: 2 });
+      const setup = createDatabase({ databaseUrl: h.db.url, poolSize: 2 });
       const { paymentRequested, paymentCompleted } = await paidOrder(setup);
-      await setup.$disconnect();
+      await setup.close();
       const worker = workerOn(h.db.url);
       const as = format === "carries the order" ? <E extends DomainEvent>(e: E) => e : oldFormat;
       const before = await settledCommits(h.db.name);
       await run(worker, as(paymentRequested));
       await run(worker, as(paymentCompleted));
       await run(worker, as(worker.committed.find((e) => e.type === "OrderConfirmed")!));
-      await worker.prisma.$disconnect();
+      await worker.db.close();
       figures[format] = (await settledCommits(h.db.name)) - before;
     }
     console.info(`worker commits per order (PaymentRequested → PREPARING): ${JSON.stringify(figures)}`);
@@ -228,7 +212,7 @@ describe("handlers decide from the event", () => {
     for (const format of ["carries the order", "older, without the order"] as const) {
       const worker = workerOn(h.db.url);
       const as = format === "carries the order" ? <E extends DomainEvent>(e: E) => e : oldFormat;
-      const { order, storeId, productId, paymentRequested, paymentCompleted } = await paidOrder(worker.prisma, (requested) =>
+      const { order, storeId, productId, paymentRequested, paymentCompleted } = await paidOrder(worker.db, (requested) =>
         run(worker, as(requested)),
       );
       expect(worker.opened).toEqual([paymentRequested.paymentId]);
@@ -243,16 +227,16 @@ describe("handlers decide from the event", () => {
       expect(count(audit, "ORDER_CONFIRMED")).toBe(1);
       expect(count(audit, "STORE_NOTIFIED")).toBe(1);
       expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 3, available: 3, reserved: 0 });
-      await worker.prisma.$disconnect();
+      await worker.db.close();
     }
   });
 
   it("a PaymentCompleted whose order was cancelled since: reads again, confirms nothing, leaves the order cancelled", async () => {
     const worker = workerOn(h.db.url);
-    const { order, storeId, productId, paymentCompleted } = await paidOrder(worker.prisma);
+    const { order, storeId, productId, paymentCompleted } = await paidOrder(worker.db);
     // The customer cancels the paid order before the job runs; the API gives the hold back at once.
     const cancelled = Order.cancel(order, ctx(customerOf(order)), { reason: "changed my mind" });
-    expect(await pgOrderStore(h.db.prisma).save({ ...cancelled, events: [] })).toBe("APPLIED");
+    expect(await pgOrderStore(h.db.database).save({ ...cancelled, events: [] })).toBe("APPLIED");
     await h.stock.release(order.reservationId!, "CANCELLED");
 
     await run(worker, paymentCompleted);
@@ -261,18 +245,18 @@ describe("handlers decide from the event", () => {
     expect(count(await auditOf(order.id), "ORDER_CONFIRMED")).toBe(0);
     expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 5, available: 5, reserved: 0 });
     expect(worker.notes.join("\n")).toContain(`order ${order.id} (${order.orderNumber}) became ORDER_CANCELLED`);
-    await worker.prisma.$disconnect();
+    await worker.db.close();
   });
 
   it("an OrderConfirmed whose order was cancelled since: the write loses, the order stays cancelled, nothing is recorded", async () => {
     const worker = workerOn(h.db.url);
-    const { paymentCompleted } = await paidOrder(worker.prisma);
+    const { paymentCompleted } = await paidOrder(worker.db);
     await run(worker, paymentCompleted);
     const confirmedEvent = worker.committed.find((e) => e.type === "OrderConfirmed")!;
     const confirmed = (await orderNow(paymentCompleted.orderId))!;
     expect(confirmed.status).toBe("ORDER_CONFIRMED");
     const admin = { role: "admin" as const, userId: randomUUID(), storeId: null };
-    expect(await pgOrderStore(h.db.prisma).save({ ...Order.cancel(confirmed, ctx(admin), { reason: "fraud" }), events: [] })).toBe("APPLIED");
+    expect(await pgOrderStore(h.db.database).save({ ...Order.cancel(confirmed, ctx(admin), { reason: "fraud" }), events: [] })).toBe("APPLIED");
 
     // The event still says ORDER_CONFIRMED at the old version: the conditional write loses and the re-read decides.
     await run(worker, confirmedEvent);
@@ -280,12 +264,12 @@ describe("handlers decide from the event", () => {
     expect(count(await auditOf(confirmed.id), "STORE_NOTIFIED")).toBe(0);
     expect(worker.notified).toEqual([]);
     expect(worker.notes.join("\n")).toContain(`order ${confirmed.id} (${confirmed.orderNumber}) is ORDER_CANCELLED`);
-    await worker.prisma.$disconnect();
+    await worker.db.close();
   });
 
   it("an OrderConfirmed delivered twice tells the store once; redelivered after its write landed, tells it again and records nothing", async () => {
     const worker = workerOn(h.db.url);
-    const { paymentCompleted } = await paidOrder(worker.prisma);
+    const { paymentCompleted } = await paidOrder(worker.db);
     await run(worker, paymentCompleted);
     const confirmedEvent = worker.committed.find((e) => e.type === "OrderConfirmed")!;
     await run(worker, confirmedEvent);
@@ -299,16 +283,16 @@ describe("handlers decide from the event", () => {
     expect(worker.notified.map((n) => n.orderNumber)).toEqual([order.orderNumber, order.orderNumber]);
     expect(count(await auditOf(order.id), "STORE_NOTIFIED")).toBe(1);
     expect((await orderNow(order.id))?.version).toBe(order.version);
-    await worker.prisma.$disconnect();
+    await worker.db.close();
   });
 
   it("a PaymentRequested of an older release reads the order and opens nothing for an order that moved", async () => {
     const worker = workerOn(h.db.url);
-    const { order, paymentRequested } = await paidOrder(worker.prisma);
+    const { order, paymentRequested } = await paidOrder(worker.db);
     await run(worker, oldFormat(paymentRequested));
     expect(worker.opened).toEqual([]);
     expect(worker.notes.join("\n")).toContain(`order ${order.id} (${order.orderNumber}) is PAYMENT_COMPLETED`);
-    await worker.prisma.$disconnect();
+    await worker.db.close();
   });
 
 });

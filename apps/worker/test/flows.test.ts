@@ -4,8 +4,7 @@ import { Order, makeOrderTimeoutEvent, type DomainEvent } from "@order-flow/doma
 import { orderTimeoutJobId, type JobPayload, type StrayPaymentRefund } from "@order-flow/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderTimeoutEventId } from "../src/deterministic-id.ts";
-import type { HandlerContext, Handler } from "../src/handler.ts";
-import { HANDLERS } from "../src/handlers/index.ts";
+import { runHandler as runJob } from "./support/run-handler.ts";
 import type { WorkerRuntime } from "../src/runtime.ts";
 import { sweepOrderTimeouts } from "../src/schedulers.ts";
 import {
@@ -37,28 +36,13 @@ afterAll(async () => {
 
 /** Runs a handler directly, as a redelivered job would (first attempt of many). */
 function runHandler(payload: JobPayload): Promise<void> {
-  const context: HandlerContext = {
-    ...runtime.deps,
-    job: {
-      queue: "direct",
-      id: payload.eventId,
-      attempt: 1,
-      attempts: 3,
-      isLastAttempt: false,
-      redelivered: false,
-      note: async () => {},
-      delayUntil: async () => {
-        throw new Error("not due");
-      },
-    },
-  };
-  return (HANDLERS[payload.type] as Handler<typeof payload.type>)(payload as never, context);
+  return runJob(runtime.deps, payload);
 }
 
 /** Everything a redelivery could change: the order, its audit trail, its payment, the stock. */
 async function snapshot(orderId: string, storeId: string, productId: string) {
-  const order = await orderRepository.findById(h.db.prisma, orderId);
-  const payment = order?.paymentId ? await paymentRepository.findById(h.db.prisma, order.paymentId) : null;
+  const order = await orderRepository.findById(h.db.database, orderId);
+  const payment = order?.paymentId ? await paymentRepository.findById(h.db.database, order.paymentId) : null;
   return {
     status: order?.status,
     version: order?.version,
@@ -126,7 +110,7 @@ describe("worker flows (relay + handlers, real Redis and PostgreSQL)", () => {
     await expectReplaysChangeNothing(order.id, storeId, productId, [timeout]);
     const audit = await auditTypes(h, order.id);
     expect(count(audit, "ORDER_TIMEOUT")).toBe(1);
-    const stored = await orderRepository.findById(h.db.prisma, order.id);
+    const stored = await orderRepository.findById(h.db.database, order.id);
     expect(stored?.failureReason).toBeTruthy();
   });
 
@@ -152,7 +136,7 @@ describe("worker flows (relay + handlers, real Redis and PostgreSQL)", () => {
       now: new Date(),
     });
     const job = await runtime.queues["order-timeout"].add("OrderTimeout", early, { jobId: `early-${order.id}` });
-    const timedOut = await eventually(() => orderRepository.findById(h.db.prisma, order.id), (o) => o?.status === "PAYMENT_TIMEOUT");
+    const timedOut = await eventually(() => orderRepository.findById(h.db.database, order.id), (o) => o?.status === "PAYMENT_TIMEOUT");
     expect(timedOut!.updatedAt.getTime()).toBeGreaterThanOrEqual(order.expiresAt.getTime());
     await eventually(() => job.getState(), (state) => state === "completed");
     await eventually(() => h.stock.getStock(storeId, productId), (s) => s?.available === 1);
@@ -175,13 +159,13 @@ describe("worker flows (relay + handlers, real Redis and PostgreSQL)", () => {
     const paymentId = await pay(h, order.id);
     await eventually(() => statusOf(h, order.id), (s) => s === "PREPARING");
     for (const step of [Order.markReadyForDelivery, Order.startDelivery, Order.markDelivered] as const) {
-      await act(h.db.prisma, order.id, (o) => step(o, ctx(storeOf(o))));
+      await act(h.db.database, order.id, (o) => step(o, ctx(storeOf(o))));
     }
-    await act(h.db.prisma, order.id, (o) => Order.requestRefund(o, ctx(customerOf(o)), { reason: "cold" }));
+    await act(h.db.database, order.id, (o) => Order.requestRefund(o, ctx(customerOf(o)), { reason: "cold" }));
 
-    const done = await eventually(() => orderRepository.findById(h.db.prisma, order.id), (o) => o?.status === "REFUND_COMPLETED");
+    const done = await eventually(() => orderRepository.findById(h.db.database, order.id), (o) => o?.status === "REFUND_COMPLETED");
     expect(done?.refundId).toMatch(/^rf_/);
-    const payment = await paymentRepository.findById(h.db.prisma, paymentId);
+    const payment = await paymentRepository.findById(h.db.database, paymentId);
     expect(payment).toMatchObject({ status: "REFUNDED", refundId: done?.refundId });
     expect(count(await auditTypes(h, order.id), "REFUND_COMPLETED")).toBe(1);
     await expectReplaysChangeNothing(order.id, storeId, productId);
@@ -192,10 +176,10 @@ describe("worker flows (relay + handlers, real Redis and PostgreSQL)", () => {
     const paymentId = await pay(h, order.id);
     await eventually(() => statusOf(h, order.id), (s) => s === "PREPARING");
     expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 6, available: 6, reserved: 0 });
-    await act(h.db.prisma, order.id, (o) => Order.reject(o, ctx(storeOf(o)), { reason: "out of rice" }));
+    await act(h.db.database, order.id, (o) => Order.reject(o, ctx(storeOf(o)), { reason: "out of rice" }));
 
-    const payment = await eventually(() => paymentRepository.findById(h.db.prisma, paymentId), (p) => p?.status === "REFUNDED");
-    const stored = await eventually(() => orderRepository.findById(h.db.prisma, order.id), (o) => o?.refundId !== null);
+    const payment = await eventually(() => paymentRepository.findById(h.db.database, paymentId), (p) => p?.status === "REFUNDED");
+    const stored = await eventually(() => orderRepository.findById(h.db.database, order.id), (o) => o?.refundId !== null);
     expect(stored).toMatchObject({ status: "STORE_REJECTED", refundId: payment?.refundId });
     expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 10, available: 10, reserved: 0 });
     expect(count(await auditTypes(h, order.id), "PAYMENT_REFUNDED")).toBe(1);
@@ -206,7 +190,7 @@ describe("worker flows (relay + handlers, real Redis and PostgreSQL)", () => {
     const { order, storeId, productId } = await placeOrder(h, { quantity: 2, onHand: 4 });
     // The API releases synchronously before answering; the handler's release is then a no-op.
     await h.stock.release(order.reservationId!, "CANCELLED");
-    await act(h.db.prisma, order.id, (o) => Order.cancel(o, ctx(customerOf(o)), { reason: "changed my mind" }));
+    await act(h.db.database, order.id, (o) => Order.cancel(o, ctx(customerOf(o)), { reason: "changed my mind" }));
     await eventually(async () => (await h.db.prisma.outboxEvent.count({ where: { orderId: order.id, sentAt: null } })), (n) => n === 0);
     await eventually(() => runtime.queues["order-cancelled"].getCompletedCount(), (n) => n >= 1);
     expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 4, available: 4, reserved: 0 });
@@ -218,7 +202,7 @@ describe("worker flows (relay + handlers, real Redis and PostgreSQL)", () => {
     const { order, storeId, productId } = await placeOrder(h, { holdSeconds: 1, quantity: 1, onHand: 2 });
     const paymentId = randomUUID();
     await act(
-      h.db.prisma,
+      h.db.database,
       order.id,
       (o) => Order.requestPayment(o, ctx(customerOf(o)), { paymentId }),
       [{ kind: "openPayment", paymentId, orderId: order.id, amount: order.totalAmount, at: new Date() }],
@@ -240,9 +224,9 @@ describe("worker flows (relay + handlers, real Redis and PostgreSQL)", () => {
     await new OrderWrite()
       .changePaymentStatus({ id: paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: "pg-late-1", now: new Date() })
       .events([stray as unknown as DomainEvent])
-      .run(h.db.prisma.$pool);
+      .run(h.db.database);
 
-    const payment = await eventually(() => paymentRepository.findById(h.db.prisma, paymentId), (p) => p?.status === "REFUNDED");
+    const payment = await eventually(() => paymentRepository.findById(h.db.database, paymentId), (p) => p?.status === "REFUNDED");
     expect(payment?.refundId).toMatch(/^rf_/);
     expect(await statusOf(h, order.id)).toBe("PAYMENT_TIMEOUT");
     expect(count(await auditTypes(h, order.id), "LATE_PAYMENT_REFUNDED")).toBe(1);

@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** Refunds always refused: the order-refunded job fails every attempt. */
 const refusingGateway = (): PaymentGateway => {
-  const gateway = new SandboxPaymentGateway({ ledger: sandboxLedgerRepository(h.db.prisma), refundFailureRate: 1 });
+  const gateway = new SandboxPaymentGateway({ ledger: sandboxLedgerRepository(h.db.database), refundFailureRate: 1 });
   return { requestPayment: (input) => gateway.requestPayment(input), refund: (input) => gateway.refund(input) };
 };
 
@@ -85,9 +85,9 @@ describe("what the dashboard shows of an order's jobs", () => {
     await pay(h, order.id);
     await eventually(() => statusOf(h, order.id), (s) => s === "PREPARING");
     for (const step of [Order.markReadyForDelivery, Order.startDelivery, Order.markDelivered] as const) {
-      await act(h.db.prisma, order.id, (o) => step(o, ctx(storeOf(o))));
+      await act(h.db.database, order.id, (o) => step(o, ctx(storeOf(o))));
     }
-    await act(h.db.prisma, order.id, (o) => Order.requestRefund(o, ctx(customerOf(o))));
+    await act(h.db.database, order.id, (o) => Order.requestRefund(o, ctx(customerOf(o))));
 
     const failed = await jobOf("order-refunded", order, ["failed"]);
     expect(failed.attemptsMade).toBe(3);

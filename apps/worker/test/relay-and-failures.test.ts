@@ -38,9 +38,9 @@ async function listenConnections(harness: Harness): Promise<number> {
 /** A sandbox PG whose refunds can be switched to fail (SANDBOX_REFUND_FAILURE_RATE=1). */
 const failureRate = { value: 0 };
 const gateway: PaymentGateway = {
-  requestPayment: (input) => new SandboxPaymentGateway({ ledger: sandboxLedgerRepository(h.db.prisma) }).requestPayment(input),
+  requestPayment: (input) => new SandboxPaymentGateway({ ledger: sandboxLedgerRepository(h.db.database) }).requestPayment(input),
   refund: (input) =>
-    new SandboxPaymentGateway({ ledger: sandboxLedgerRepository(h.db.prisma), refundFailureRate: failureRate.value }).refund(input),
+    new SandboxPaymentGateway({ ledger: sandboxLedgerRepository(h.db.database), refundFailureRate: failureRate.value }).refund(input),
 };
 
 describe("outbox relay and dead letters", () => {
@@ -50,15 +50,15 @@ describe("outbox relay and dead letters", () => {
     const orders = [];
     for (let i = 0; i < 10; i++) orders.push(await placeOrder(h, { quantity: 1, onHand: 5 }));
     for (const { order } of orders) await pay(h, order.id);
-    expect(await pgOutbox(h.db.prisma).pendingCount()).toBeGreaterThan(0);
+    expect(await pgOutbox(h.db.database).pendingCount()).toBeGreaterThan(0);
 
     // A relay that dies between reading the rows and finishing the enqueue leaves them unsent.
     await expect(
-      pgOutbox(h.db.prisma).relayBatch(1_000, async () => {
+      pgOutbox(h.db.database).relayBatch(1_000, async () => {
         throw new Error("killed mid-publish");
       }),
     ).rejects.toThrow("killed");
-    const pending = await pgOutbox(h.db.prisma).pendingCount();
+    const pending = await pgOutbox(h.db.database).pendingCount();
     expect(pending).toBe(40); // created, reserved, payment requested, payment completed × 10
 
     // Two workers on the same database and prefix share the work; each order settles once.
@@ -73,7 +73,7 @@ describe("outbox relay and dead letters", () => {
       expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 4, available: 4, reserved: 0 });
     }
     // The last transitions' rows are marked sent by their dispatcher's next batch (or the relay).
-    expect(await eventually(() => pgOutbox(h.db.prisma).pendingCount(), (n) => n === 0)).toBe(0);
+    expect(await eventually(() => pgOutbox(h.db.database).pendingCount(), (n) => n === 0)).toBe(0);
   });
 
   it("ends REFUND_FAILED after the last attempt, audits JOB_FAILED, keeps the dead letter, and redrives it", async () => {
@@ -84,17 +84,17 @@ describe("outbox relay and dead letters", () => {
     const paymentId = await pay(h, order.id);
     await eventually(() => statusOf(h, order.id), (s) => s === "PREPARING");
     for (const step of [Order.markReadyForDelivery, Order.startDelivery, Order.markDelivered] as const) {
-      await act(h.db.prisma, order.id, (o) => step(o, ctx(storeOf(o))));
+      await act(h.db.database, order.id, (o) => step(o, ctx(storeOf(o))));
     }
-    await act(h.db.prisma, order.id, (o) => Order.requestRefund(o, ctx(customerOf(o))));
+    await act(h.db.database, order.id, (o) => Order.requestRefund(o, ctx(customerOf(o))));
 
-    const failed = await eventually(() => orderRepository.findById(h.db.prisma, order.id), (o) => o?.status === "REFUND_FAILED");
+    const failed = await eventually(() => orderRepository.findById(h.db.database, order.id), (o) => o?.status === "REFUND_FAILED");
     expect(failed?.failureReason).toMatch(/after 3 attempt/);
     await eventually(() => auditTypes(h, order.id), (types) => types.includes("JOB_FAILED"));
     const audit = await auditTypes(h, order.id);
     expect(count(audit, "REFUND_FAILED")).toBe(1);
     expect(count(audit, "JOB_FAILED")).toBe(1);
-    expect((await paymentRepository.findById(h.db.prisma, paymentId))?.status).toBe("PAID");
+    expect((await paymentRepository.findById(h.db.database, paymentId))?.status).toBe("PAID");
     expect(await runtime.queues["order-refunded"].getFailedCount()).toBe(1);
 
     // The redriven dead job does its work again: the admin's REFUND_FAILED → REFUND_REQUESTED
@@ -104,7 +104,7 @@ describe("outbox relay and dead letters", () => {
     await eventually(() => statusOf(h, order.id), (s) => s === "REFUND_COMPLETED");
     expect(await runtime.queues["order-refunded"].getFailedCount()).toBe(0);
     expect(count(await auditTypes(h, order.id), "ORDER_REFUNDED")).toBe(2);
-    expect((await paymentRepository.findById(h.db.prisma, paymentId))?.status).toBe("REFUNDED");
+    expect((await paymentRepository.findById(h.db.database, paymentId))?.status).toBe("REFUNDED");
   });
 
   it("closes gracefully: no jobs lost, connections released", async () => {
@@ -113,7 +113,7 @@ describe("outbox relay and dead letters", () => {
     expect(await listeners()).toBe(0);
     for (const runtime of runtimes) await runtime.close();
     // Nothing was left half-done: every event relayed, no job stranded in an active list.
-    expect(await pgOutbox(h.db.prisma).pendingCount()).toBe(0);
+    expect(await pgOutbox(h.db.database).pendingCount()).toBe(0);
     for (const queue of ALL_QUEUE_NAMES) expect(await h.redis.llen(`${bullPrefix(h.prefix)}:${queue}:active`), queue).toBe(0);
     // A second close is harmless.
     for (const runtime of runtimes) await expect(runtime.close()).resolves.toBeUndefined();

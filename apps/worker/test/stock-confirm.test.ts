@@ -2,9 +2,8 @@ import { orderRepository, pgOrderStore, pgReservationLedger } from "@order-flow/
 import { Order } from "@order-flow/domain";
 import type { JobPayload } from "@order-flow/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Handler, HandlerContext } from "../src/handler.ts";
-import { HANDLERS } from "../src/handlers/index.ts";
 import type { WorkerRuntime } from "../src/runtime.ts";
+import { runHandler as runJob } from "./support/run-handler.ts";
 import { act, createHarness, ctx, customerOf, outboxEvents, pay, placeOrder, statusOf, type Harness } from "./support/harness.ts";
 
 let h: Harness;
@@ -22,24 +21,7 @@ afterAll(async () => {
 
 /** Runs a handler as a job would, on the test's own pool: what it commits stays in the outbox. */
 function runHandler(payload: JobPayload): Promise<void> {
-  const context: HandlerContext = {
-    ...runtime.deps,
-    prisma: h.db.prisma,
-    orders: pgOrderStore(h.db.prisma),
-    job: {
-      queue: "direct",
-      id: payload.eventId,
-      attempt: 1,
-      attempts: 3,
-      isLastAttempt: false,
-      redelivered: false,
-      note: async () => {},
-      delayUntil: async () => {
-        throw new Error("not due");
-      },
-    },
-  };
-  return (HANDLERS[payload.type] as Handler<typeof payload.type>)(payload as never, context);
+  return runJob({ ...runtime.deps, db: h.db.database, orders: pgOrderStore(h.db.database) }, payload);
 }
 
 async function paymentCompletedOf(orderId: string): Promise<JobPayload> {
@@ -49,11 +31,11 @@ async function paymentCompletedOf(orderId: string): Promise<JobPayload> {
 }
 
 async function onHandInPg(productId: string): Promise<number> {
-  const { rows } = await h.db.prisma.$pool.query<{ on_hand: number }>(`SELECT on_hand FROM p_product WHERE id = $1`, [productId]);
+  const { rows } = await h.db.pool.query<{ on_hand: number }>(`SELECT on_hand FROM p_product WHERE id = $1`, [productId]);
   return rows[0]!.on_hand;
 }
 
-const ledger = () => pgReservationLedger(h.db.prisma);
+const ledger = () => pgReservationLedger(h.db.database);
 
 describe("PaymentCompleted: the stock confirm rides in the ORDER_CONFIRMED statement", () => {
   it("commits the sale and ORDER_CONFIRMED (audit, outbox) as one transaction", async () => {
@@ -66,7 +48,7 @@ describe("PaymentCompleted: the stock confirm rides in the ORDER_CONFIRMED state
     expect(await onHandInPg(productId)).toBe(8);
     expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 8, available: 8, reserved: 0 });
     // Every row the handler wrote carries the id of one and the same transaction.
-    const { rows } = await h.db.prisma.$pool.query<{ what: string; xid: string }>(
+    const { rows } = await h.db.pool.query<{ what: string; xid: string }>(
       `SELECT 'order' AS what, xmin::text AS xid FROM p_order WHERE id = $1
        UNION ALL SELECT 'log', xmin::text FROM p_stock_reservation_log WHERE reservation_id = $2
        UNION ALL SELECT 'on_hand', xmin::text FROM p_product WHERE id = $3
@@ -107,7 +89,7 @@ describe("PaymentCompleted: the stock confirm rides in the ORDER_CONFIRMED state
     await pay(h, order.id);
     expect(await h.stock.confirmHold(order.reservationId!)).toBe("CONFIRMED");
     // The customer cancels the paid order; OrderCancelled gives the (Redis-sold) stock back.
-    await act(h.db.prisma, order.id, (o) => Order.cancel(o, ctx(customerOf(o)), { reason: "changed my mind" }));
+    await act(h.db.database, order.id, (o) => Order.cancel(o, ctx(customerOf(o)), { reason: "changed my mind" }));
     expect(await runtime.deps.stock.release(order.reservationId!, "CANCELLED")).toBe("RELEASED");
 
     await runHandler(await paymentCompletedOf(order.id));
@@ -115,6 +97,6 @@ describe("PaymentCompleted: the stock confirm rides in the ORDER_CONFIRMED state
     expect((await ledger().find(order.reservationId!))?.status).toBe("RELEASED");
     expect(await onHandInPg(productId)).toBe(10);
     expect(await h.stock.getStock(storeId, productId)).toEqual({ onHand: 10, available: 10, reserved: 0 });
-    expect((await orderRepository.findById(h.db.prisma, order.id))?.confirmedAt).toBeNull();
+    expect((await orderRepository.findById(h.db.database, order.id))?.confirmedAt).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 // Node CPU per query of the same work through Prisma's model calls and through runStatement on
-// the pg pool under it: the same process, the same database, the same run, interleaved in
+// the pg pool: the same process, the same database, the same run, interleaved in
 // blocks so that load from elsewhere on the machine falls on both alike.
 //   read:   an order with its items by id (Prisma's include is two queries, the pool's one)
 //   row:    one order row by id, no items (one query each: the per-query overhead alone)
@@ -21,8 +21,7 @@ type Variant = { name: string; run: () => Promise<unknown>; cpuUs: number; wallM
 
 const db = await createTestDatabase();
 try {
-  const { prisma } = db;
-  const pool = prisma.$pool;
+  const { prisma, database } = db;
   const order = newOrder({
     items: [
       { productId: randomUUID(), productName: "Tteokbokki", unitPrice: 12_000, quantity: 2 },
@@ -30,7 +29,7 @@ try {
     ],
     totalAmount: 28_500,
   });
-  await new OrderWrite().insertOrder(order).run(pool);
+  await new OrderWrite().insertOrder(order).run(database);
 
   const auditRow = () => ({
     id: randomUUID(),
@@ -53,7 +52,7 @@ try {
       name: "read  pool runStatement",
       run: () => {
         const p = new SqlParams();
-        return runStatement(pool, `${SELECT_ORDER} WHERE o.id = ${p.add(order.id, "uuid")}`, p);
+        return runStatement(database, `${SELECT_ORDER} WHERE o.id = ${p.add(order.id, "uuid")}`, p);
       },
       cpuUs: 0,
       wallMs: 0,
@@ -70,7 +69,7 @@ try {
       name: "row   pool runStatement",
       run: () => {
         const p = new SqlParams();
-        return runStatement(pool, `SELECT * FROM p_order WHERE id = ${p.add(order.id, "uuid")}`, p);
+        return runStatement(database, `SELECT * FROM p_order WHERE id = ${p.add(order.id, "uuid")}`, p);
       },
       cpuUs: 0,
       wallMs: 0,
@@ -92,7 +91,7 @@ try {
         const row = auditRow();
         const p = new SqlParams();
         return runStatement(
-          pool,
+          database,
           `INSERT INTO p_order_audit (id, event_id, order_id, event_type, change_summary, actor_user_id, recorded_at, metadata)
            VALUES (${p.add(row.id, "uuid")}, ${p.add(row.id, "uuid")}, ${p.add(row.orderId, "uuid")}, ${p.add(row.eventType)},
              ${p.add(row.changeSummary)}, ${p.add(row.actorUserId, "uuid")}, ${p.add(row.recordedAt, "timestamptz")}, '{}'::jsonb)`,

@@ -1,5 +1,5 @@
 import type { AuditRecord } from "@order-flow/domain";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 export type AuditEntryView = {
@@ -35,8 +35,8 @@ export const auditRepository = {
    * Appends in a transaction of its own (the seed's REQUIRES_NEW): used for steps that
    * fail, so the entry survives whatever happens to the caller's transaction.
    */
-  async appendIndependent(prisma: PrismaClient, records: AuditRecord[]): Promise<number> {
-    return auditRepository.append(prisma, records);
+  async appendIndependent(db: Database, records: AuditRecord[]): Promise<number> {
+    return auditRepository.append(db, records);
   },
 
   /** The order's trail in the order it was written. */

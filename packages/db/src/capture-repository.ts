@@ -1,22 +1,16 @@
-import type { PrismaClient } from "./client.ts";
+import type { AlongsideWrite } from "@order-flow/domain";
+import type { Database } from "./database.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
-/** One capture the PG reported (pgTransactionId) and, once given back, its refund. */
-export type PaymentCapture = {
-  pgTransactionId: string;
-  paymentId: string;
-  orderId: string;
-  amount: number;
-  /** the capture that paid the order; every other one is refunded on its own */
-  kept: boolean;
-  webhookEventId: string;
-  capturedAt: Date;
+/** One capture the PG reported, as the webhook's statement records it (the port's shape). */
+export type NewPaymentCapture = Omit<Extract<AlongsideWrite, { kind: "capture" }>, "kind">;
+
+/** A capture and, once given back, its refund. */
+export type PaymentCapture = NewPaymentCapture & {
   refundId: string | null;
   refundedAmount: number | null;
   refundedAt: Date | null;
 };
-
-export type NewPaymentCapture = Omit<PaymentCapture, "refundId" | "refundedAmount" | "refundedAt">;
 
 // Money columns are BIGINT: the pool's int8 parser reads them as numbers (safe integers).
 const SELECT_CAPTURE = `SELECT pg_transaction_id AS "pgTransactionId", payment_id AS "paymentId", order_id AS "orderId", amount, kept,
@@ -26,10 +20,10 @@ const SELECT_CAPTURE = `SELECT pg_transaction_id AS "pgTransactionId", payment_i
 
 export const captureRepository = {
   /** One query on the pool (the webhook reads it on every PAID). */
-  async findById(prisma: PrismaClient, pgTransactionId: string): Promise<PaymentCapture | null> {
+  async findById(db: Database, pgTransactionId: string): Promise<PaymentCapture | null> {
     const params = new SqlParams();
     const rows = await runStatement<PaymentCapture>(
-      prisma,
+      db,
       `${SELECT_CAPTURE} WHERE pg_transaction_id = ${params.add(pgTransactionId)}`,
       params,
     );

@@ -1,3 +1,4 @@
+import type { IdempotentAnswer } from "@order-flow/domain";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 /**
@@ -6,17 +7,7 @@ import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-stateme
  * it is that statement's gate: PostgreSQL's unique key on (user, key) decides which of two
  * twins did the work, whatever happened to the in-flight claim in Redis.
  */
-export type IdempotencyCompletion = {
-  userId: string;
-  key: string;
-  /** the request that stored it (a random token per request) */
-  owner: string;
-  requestHash: string;
-  /** when the request claimed the key; the record lives 24 h from then */
-  at: Date;
-  status: number;
-  body: unknown;
-};
+export type IdempotencyCompletion = IdempotentAnswer;
 
 /** What the request that stored an answer for (user, key) did. */
 export type StoredIdempotentResponse = { requestHash: string; status: number; body: unknown };

@@ -1,4 +1,4 @@
-export { createPrisma, type PrismaClient, type Prisma } from "./client.ts";
+export { createDatabase, type Database } from "./database.ts";
 export { auditRepository } from "./audit-repository.ts";
 export { pingDatabase } from "./database-ping.ts";
 export {

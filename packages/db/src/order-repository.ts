@@ -1,5 +1,5 @@
 import { canView, type Actor, type OrderState, type OrderStatus } from "@order-flow/domain";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { decodeCursor, encodeCursor } from "./order-cursor.ts";
 import { orderFromRow, SELECT_ORDER, type OrderRowWithItemsJson } from "./order-row.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
@@ -21,15 +21,15 @@ export class InvalidCursor extends Error {
 
 export const orderRepository = {
   /** The order with its items, in one query. */
-  async findById(prisma: PrismaClient, id: string): Promise<OrderState | null> {
+  async findById(db: Database, id: string): Promise<OrderState | null> {
     const params = new SqlParams();
-    const rows = await runStatement<OrderRowWithItemsJson>(prisma, `${SELECT_ORDER} WHERE o.id = ${params.add(id, "uuid")}`, params);
+    const rows = await runStatement<OrderRowWithItemsJson>(db, `${SELECT_ORDER} WHERE o.id = ${params.add(id, "uuid")}`, params);
     return rows[0] ? orderFromRow(rows[0]) : null;
   },
 
   /** The order if it exists and the viewer may see it; null otherwise (API answers 404 either way). */
-  async findForViewer(prisma: PrismaClient, id: string, viewer: Actor): Promise<OrderState | null> {
-    const order = await orderRepository.findById(prisma, id);
+  async findForViewer(db: Database, id: string, viewer: Actor): Promise<OrderState | null> {
+    const order = await orderRepository.findById(db, id);
     return order && canView(viewer, order) ? order : null;
   },
 

@@ -1,5 +1,5 @@
-import type { AlongsideWrite, OrderStore, PaymentWebhookRecord, SaveOutcome, TransitionResult } from "@order-flow/domain";
-import type { PrismaClient } from "./client.ts";
+import type { AlongsideWrite, InsertOptions, InsertOutcome, NewOrder, OrderStore, PaymentWebhookRecord, SaveOutcome, TransitionResult } from "@order-flow/domain";
+import type { Database } from "./database.ts";
 import { orderRepository } from "./order-repository.ts";
 import { OrderWrite, transitionOutcome } from "./order-write.ts";
 import { saveTransition } from "./transition-writer.ts";
@@ -47,31 +47,49 @@ function addAlongside(write: OrderWrite, parts: readonly AlongsideWrite[]): void
 }
 
 /** The order store on PostgreSQL: reads are single queries, each save one statement. */
-export function pgOrderStore(prisma: PrismaClient): OrderStore {
+export function pgOrderStore(db: Database): OrderStore {
   return {
-    find: (orderId) => orderRepository.findById(prisma, orderId),
+    async insert(newOrder: NewOrder, options: InsertOptions = {}): Promise<InsertOutcome> {
+      const { order } = newOrder;
+      const write = new OrderWrite();
+      if (options.catalogPriced) write.onlyIfCatalogAgrees(order.storeId, order.items);
+      if (options.answer) write.completeIdempotencyClaim(options.answer);
+      write.insertOrder(order).audit(newOrder.audit).events(newOrder.events);
+      if (options.reservationLog) write.insertReservationLog(options.reservationLog);
+      try {
+        const written = await write.run(db);
+        if (!written.catalogAgreed) return "CATALOG_CHANGED";
+        return written.passed ? "PLACED" : "KEY_ANSWERED";
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === "23505" && e.constraint === "p_order_order_number_key") return "NUMBER_TAKEN";
+        throw err;
+      }
+    },
 
-    findForViewer: (orderId, viewer) => orderRepository.findForViewer(prisma, orderId, viewer),
+    find: (orderId) => orderRepository.findById(db, orderId),
+
+    findForViewer: (orderId, viewer) => orderRepository.findForViewer(db, orderId, viewer),
 
     async save(result: TransitionResult, options = {}): Promise<SaveOutcome> {
       const alongside = options.alongside ?? [];
-      if (!options.onlyOnce) return saveTransition(prisma, result, (write) => addAlongside(write, alongside));
+      if (!options.onlyOnce) return saveTransition(db, result, (write) => addAlongside(write, alongside));
       const write = new OrderWrite()
         .transition(result.previous, result.order, { onlyWithWebhookRecord: options.onlyOnce })
         .audit(result.audit)
         .events(result.events);
       addAlongside(write, alongside);
-      const written = await write.run(prisma);
+      const written = await write.run(db);
       if (!written.passed && written.orderWasCurrent) return "REPLAYED";
       return transitionOutcome(written);
     },
 
-    readWebhookSubject: (ids) => readWebhookSubject(prisma, ids),
+    readWebhookSubject: (ids) => readWebhookSubject(db, ids),
 
     async recordOnce(record: PaymentWebhookRecord, alongside = []): Promise<boolean> {
       const write = new OrderWrite().recordWebhookEvent(record);
       addAlongside(write, alongside);
-      return (await write.run(prisma)).passed;
+      return (await write.run(db)).passed;
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { AuditRecord, DomainEvent, OrderState, PaymentWebhookRecord, SaveOutcome } from "@order-flow/domain";
 import { captureTraceContext } from "@order-flow/telemetry";
-import type pg from "pg";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { outboxSinkOf } from "./outbox-sink.ts";
 import type { NewPaymentCapture } from "./capture-repository.ts";
 import { storeAnswerSql, type IdempotencyCompletion } from "./idempotency-repository.ts";
@@ -251,9 +250,8 @@ export class OrderWrite {
     return this;
   }
 
-  /** Runs the write as one statement on the pool (given the Prisma client, the pool under it). */
-  async run(on: pg.Pool | PrismaClient): Promise<OrderWriteResult> {
-    const pool = "$pool" in on ? on.$pool : on;
+  /** Runs the write as one statement on the database's pool. */
+  async run(db: Database): Promise<OrderWriteResult> {
     const p = this.#p;
     if (this.#audit.length > 0) {
       this.#cte(
@@ -291,9 +289,9 @@ export class OrderWrite {
       (this.#lockedForWebhook ? ", EXISTS (SELECT 1 FROM locked) AS locked" : "") +
       (this.#catalogChecked ? ", EXISTS (SELECT 1 FROM catalog_agrees) AS catalog" : "");
     const text = `WITH ${this.#ctes.join(",\n")}\nSELECT ${passed} AS passed, ${found} AS found${extra}`;
-    const [row] = await runStatement<{ passed: boolean; found: boolean; locked?: boolean; catalog?: boolean }>(pool, text, p);
+    const [row] = await runStatement<{ passed: boolean; found: boolean; locked?: boolean; catalog?: boolean }>(db, text, p);
     if (row?.passed === true && this.#events.length > 0) {
-      outboxSinkOf(pool)?.({ events: this.#events, availableAt: this.#availableAt, orderNumber: this.#orderNumber, traceContext });
+      outboxSinkOf(db)?.({ events: this.#events, availableAt: this.#availableAt, orderNumber: this.#orderNumber, traceContext });
     }
     return {
       passed: row?.passed === true,

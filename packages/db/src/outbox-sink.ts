@@ -1,15 +1,15 @@
 import type { OutboxSink } from "@order-flow/domain";
-import type pg from "pg";
+import type { Database } from "./database.ts";
 
-/** Each pool's sink: OrderWrite.run hands it what it has just committed. */
-const sinks = new WeakMap<pg.Pool, OutboxSink>();
+/** Each database's sink: OrderWrite.run hands it what it has just committed. */
+const sinks = new WeakMap<Database, OutboxSink>();
 
-/** Hands the events committed on `pool` to `sink` (null: leave them all to the relay). */
-export function setOutboxSink(pool: pg.Pool, sink: OutboxSink | null): void {
-  if (sink) sinks.set(pool, sink);
-  else sinks.delete(pool);
+/** Hands the events committed through `db` to `sink` (null: leave them all to the relay). */
+export function setOutboxSink(db: Database, sink: OutboxSink | null): void {
+  if (sink) sinks.set(db, sink);
+  else sinks.delete(db);
 }
 
-export function outboxSinkOf(pool: pg.Pool): OutboxSink | undefined {
-  return sinks.get(pool);
+export function outboxSinkOf(db: Database): OutboxSink | undefined {
+  return sinks.get(db);
 }

@@ -1,5 +1,5 @@
 import type { DomainEvent, Outbox } from "@order-flow/domain";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { setOutboxSink } from "./outbox-sink.ts";
 import { inPgTransaction } from "./pg-transaction.ts";
 import { runCount, runStatement, SqlParams } from "./sql-statement.ts";
@@ -9,18 +9,18 @@ const RELAY_LOCK_KEY = 0x6f75_7462; // "outb"
 
 /**
  * The outbox on PostgreSQL (p_outbox_event; its rows are inserted by OrderWrite, in the
- * order's own statement). The sink belongs to the pool: every Outbox on one client shares it.
+ * order's own statement). The sink belongs to the database: every Outbox on one handle shares it.
  */
-export function pgOutbox(prisma: PrismaClient): Outbox {
+export function pgOutbox(db: Database): Outbox {
   return {
-    onCommit: (sink) => setOutboxSink(prisma.$pool, sink),
+    onCommit: (sink) => setOutboxSink(db, sink),
 
     // Only unsent rows: a mark after the relay's own changes nothing.
     async markSent(ids) {
       if (ids.length === 0) return;
       const params = new SqlParams();
       await runStatement(
-        prisma,
+        db,
         `UPDATE p_outbox_event SET sent_at = now() WHERE id = ANY(${params.add(ids, "uuid[]")}) AND sent_at IS NULL`,
         params,
       );
@@ -29,7 +29,7 @@ export function pgOutbox(prisma: PrismaClient): Outbox {
     // The lock, the rows (FOR UPDATE) and the sent mark share one transaction: a pass that
     // dies before its UPDATE leaves its rows unsent, and a second pass finds the lock taken.
     relayBatch(limit, publish, graceMs = 0) {
-      return inPgTransaction(prisma, async (client) => {
+      return inPgTransaction(db, async (client) => {
         const lockParams = new SqlParams();
         const lock = await runStatement<{ locked: boolean }>(
           client,
@@ -77,12 +77,12 @@ export function pgOutbox(prisma: PrismaClient): Outbox {
 
     requeueSentSince(since) {
       const params = new SqlParams();
-      return runCount(prisma, `UPDATE p_outbox_event SET sent_at = NULL WHERE sent_at >= ${params.add(since, "timestamptz")}`, params);
+      return runCount(db, `UPDATE p_outbox_event SET sent_at = NULL WHERE sent_at >= ${params.add(since, "timestamptz")}`, params);
     },
 
     async pendingCount() {
       const rows = await runStatement<{ pending: number }>(
-        prisma,
+        db,
         `SELECT count(*) AS pending FROM p_outbox_event WHERE sent_at IS NULL`,
         new SqlParams(),
       );
@@ -91,13 +91,13 @@ export function pgOutbox(prisma: PrismaClient): Outbox {
 
     purgeSent(olderThan) {
       const params = new SqlParams();
-      return runCount(prisma, `DELETE FROM p_outbox_event WHERE sent_at < ${params.add(olderThan, "timestamptz")}`, params);
+      return runCount(db, `DELETE FROM p_outbox_event WHERE sent_at < ${params.add(olderThan, "timestamptz")}`, params);
     },
 
     async orderTraceContext(orderId) {
       const params = new SqlParams();
       const rows = await runStatement<{ trace_context: string }>(
-        prisma,
+        db,
         `SELECT trace_context FROM p_outbox_event
          WHERE order_id = ${params.add(orderId, "uuid")} AND trace_context IS NOT NULL ORDER BY created_at LIMIT 1`,
         params,

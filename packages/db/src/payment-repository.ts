@@ -1,25 +1,18 @@
-import type { PrismaClient } from "./client.ts";
+import type { PaymentRow, PaymentRowStatus } from "@order-flow/domain";
+import type { Database } from "./database.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
-export type PaymentStatus = "REQUESTED" | "PAID" | "FAILED" | "CANCELLED" | "REFUNDED";
+export type PaymentStatus = PaymentRowStatus;
 
-export type Payment = {
-  id: string;
-  orderId: string;
-  amount: number;
-  status: PaymentStatus;
-  pgTransactionId: string | null;
-  refundId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
+/** A p_payment row (the port's shape). */
+export type Payment = PaymentRow;
 
 export const paymentRepository = {
   /** One query on the pool (the webhook reads it on every call). */
-  async findById(prisma: PrismaClient, id: string): Promise<Payment | null> {
+  async findById(db: Database, id: string): Promise<Payment | null> {
     const params = new SqlParams();
     const rows = await runStatement<Payment>(
-      prisma,
+      db,
       `SELECT id, order_id AS "orderId", amount, status, pg_transaction_id AS "pgTransactionId", refund_id AS "refundId",
          created_at AS "createdAt", updated_at AS "updatedAt" FROM p_payment WHERE id = ${params.add(id, "uuid")}`,
       params,

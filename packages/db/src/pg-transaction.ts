@@ -1,18 +1,16 @@
 import type pg from "pg";
-import type { PrismaClient } from "./client.ts";
+import { poolOf, type Database } from "./database.ts";
 
 /** One pooled connection inside inPgTransaction: repositories take it to join the transaction. */
 export type PgClient = pg.PoolClient;
 
 /**
  * BEGIN … COMMIT on one pooled connection, for the few multi-statement transactions (a
- * single statement is its own transaction and needs none). Given the Prisma client, it uses
- * the pool under it. Rolls back on any error; a connection whose rollback fails is
+ * single statement is its own transaction and needs none). Rolls back on any error; a connection whose rollback fails is
  * discarded, not reused.
  */
-export async function inPgTransaction<T>(on: pg.Pool | PrismaClient, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const pool = "$pool" in on ? on.$pool : on;
-  const client = await pool.connect();
+export async function inPgTransaction<T>(db: Database, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await poolOf(db).connect();
   let broken: Error | undefined;
   // pg-pool listens for errors on idle clients only: a server shutdown while this one is
   // checked out (the relay holds it across its enqueue) would otherwise crash the process.

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
 
 export type Product = {
@@ -20,9 +20,9 @@ export const productRepository = {
   },
 
   /** The catalog entries of an order's lines, in one query on the pool (hot path of POST /orders). */
-  async findMany(prisma: PrismaClient, ids: string[]): Promise<Product[]> {
+  async findMany(db: Database, ids: string[]): Promise<Product[]> {
     const params = new SqlParams();
-    return runStatement<Product>(prisma, `${SELECT_PRODUCT} WHERE id = ANY(${params.add(ids, "uuid[]")})`, params);
+    return runStatement<Product>(db, `${SELECT_PRODUCT} WHERE id = ANY(${params.add(ids, "uuid[]")})`, params);
   },
 
   /**

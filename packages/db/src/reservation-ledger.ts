@@ -7,8 +7,7 @@ import {
   type StockLine,
   type StoreStockSnapshot,
 } from "@order-flow/domain";
-import type pg from "pg";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { inPgTransaction, type PgClient } from "./pg-transaction.ts";
 import { confirmReservationCtes } from "./reservation-confirm.ts";
 import { runCount, runStatement, SqlParams, type SqlTarget } from "./sql-statement.ts";
@@ -35,8 +34,6 @@ function toEntry(row: EntryRow): ReservationLogEntry {
   };
 }
 
-type Target = SqlTarget | pg.Pool;
-
 /** One statement with its values in order ($1, $2, …). */
 function params(...values: unknown[]): SqlParams {
   const p = new SqlParams();
@@ -45,7 +42,7 @@ function params(...values: unknown[]): SqlParams {
 }
 
 /** RESERVED -> CONFIRMED and on_hand -= q as one statement; true when this call changed the row. */
-async function confirmEntry(on: Target, reservationId: string): Promise<boolean> {
+async function confirmEntry(on: SqlTarget, reservationId: string): Promise<boolean> {
   const p = new SqlParams();
   const ctes = confirmReservationCtes(p, reservationId, null);
   const rows = await runStatement<{ confirmed: boolean }>(
@@ -77,11 +74,8 @@ async function adjustOnHand(client: PgClient, products: StockLine[], sign: 1 | -
   }
 }
 
-/**
- * The reservation ledger on PostgreSQL: p_stock_reservation_log and p_product.on_hand, on the
- * pg pool (given the Prisma client, the pool under it).
- */
-export function pgReservationLedger(on: PrismaClient | pg.Pool): ReservationLedger {
+/** The reservation ledger on PostgreSQL: p_stock_reservation_log and p_product.on_hand. */
+export function pgReservationLedger(on: Database): ReservationLedger {
   return {
     async find(reservationId) {
       const rows = await runStatement<EntryRow>(

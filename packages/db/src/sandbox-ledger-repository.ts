@@ -1,4 +1,4 @@
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
 
 export type SandboxCaptureRow = { pgTransactionId: string; paymentId: string; amount: number };
@@ -13,12 +13,12 @@ const refund = (r: SandboxRefundRow): SandboxRefundRow => ({ refundId: r.refundI
  * the API records captures and the workers refunds, in different processes, and the books
  * must outlive a Redis flush as a real PG's would. Satisfies the payments package's SandboxLedger.
  */
-export function sandboxLedgerRepository(prisma: PrismaClient) {
+export function sandboxLedgerRepository(db: Database) {
   return {
     async recordCapture(input: { pgTransactionId: string; paymentId: string; orderId: string; amount: number; at: Date }): Promise<void> {
       const p = new SqlParams();
       await runStatement(
-        prisma,
+        db,
         `INSERT INTO p_sandbox_capture (pg_transaction_id, payment_id, order_id, amount, captured_at)
          VALUES (${p.add(input.pgTransactionId)}, ${p.add(input.paymentId, "uuid")}, ${p.add(input.orderId, "uuid")},
            ${p.add(input.amount, "bigint")}, ${p.add(input.at, "timestamptz")})
@@ -30,7 +30,7 @@ export function sandboxLedgerRepository(prisma: PrismaClient) {
     async findCapture(pgTransactionId: string): Promise<SandboxCaptureRow | null> {
       const p = new SqlParams();
       const rows = await runStatement<SandboxCaptureRow>(
-        prisma,
+        db,
         `SELECT pg_transaction_id AS "pgTransactionId", payment_id AS "paymentId", amount
            FROM p_sandbox_capture WHERE pg_transaction_id = ${p.add(pgTransactionId)}`,
         p,
@@ -55,7 +55,7 @@ export function sandboxLedgerRepository(prisma: PrismaClient) {
         const id = p.add(input.refundId);
         const tx = p.add(input.pgTransactionId);
         const rows = await runStatement<SandboxRefundRow>(
-          prisma,
+          db,
           `WITH ins AS (
              INSERT INTO p_sandbox_refund (refund_id, idempotency_key, pg_transaction_id, payment_id, amount, reason, created_at)
              VALUES (${id}, ${key}, ${tx}, ${p.add(input.paymentId, "uuid")}, ${p.add(input.amount, "bigint")},
@@ -78,7 +78,7 @@ export function sandboxLedgerRepository(prisma: PrismaClient) {
       const p = new SqlParams();
       const id = p.add(paymentId, "uuid");
       const rows = await runStatement<{ kind: "capture" | "refund"; a: string; b: string; amount: number }>(
-        prisma,
+        db,
         `SELECT 'capture' AS kind, pg_transaction_id AS a, payment_id::text AS b, amount, captured_at AS at
            FROM p_sandbox_capture WHERE payment_id = ${id}
          UNION ALL

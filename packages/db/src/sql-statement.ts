@@ -1,13 +1,13 @@
 import type pg from "pg";
-import type { PrismaClient } from "./client.ts";
+import { Database, poolOf } from "./database.ts";
 import type { PgClient } from "./pg-transaction.ts";
 
 /**
- * Where a statement runs: the client's pg pool (a statement of its own), or the one
+ * Where a statement runs: the database's pool (a statement of its own), or the one
  * connection of a transaction opened by inPgTransaction. Every query of this package goes
  * through the pool (runStatement); Prisma owns the schema, the migrations and the types only.
  */
-export type SqlTarget = PrismaClient | PgClient;
+export type SqlTarget = Database | PgClient;
 
 /**
  * One hand-written statement built from parts: positional parameters are collected as the
@@ -40,12 +40,12 @@ function statementName(text: string): string {
   return name;
 }
 
-function queryable(target: SqlTarget | pg.Pool): pg.Pool | pg.PoolClient {
-  return (target as { $pool?: pg.Pool }).$pool ?? (target as pg.Pool | pg.PoolClient);
+function queryable(target: SqlTarget): pg.Pool | pg.PoolClient {
+  return target instanceof Database ? poolOf(target) : target;
 }
 
 export async function runStatement<Row extends pg.QueryResultRow>(
-  target: SqlTarget | pg.Pool,
+  target: SqlTarget,
   text: string,
   params: SqlParams,
 ): Promise<Row[]> {
@@ -54,7 +54,7 @@ export async function runStatement<Row extends pg.QueryResultRow>(
 }
 
 /** The number of rows a write changed (UPDATE / DELETE / INSERT … ON CONFLICT DO NOTHING). */
-export async function runCount(target: SqlTarget | pg.Pool, text: string, params: SqlParams): Promise<number> {
+export async function runCount(target: SqlTarget, text: string, params: SqlParams): Promise<number> {
   const result = await queryable(target).query({ name: statementName(text), text, values: params.values });
   return result.rowCount ?? 0;
 }

@@ -1,5 +1,5 @@
 import type { SaveOutcome, TransitionResult } from "@order-flow/domain";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { OrderWrite, transitionOutcome } from "./order-write.ts";
 
 /**
@@ -9,11 +9,11 @@ import { OrderWrite, transitionOutcome } from "./order-write.ts";
  * and events.
  */
 export async function saveTransition(
-  prisma: PrismaClient,
+  db: Database,
   result: TransitionResult,
   also?: (write: OrderWrite) => void,
 ): Promise<SaveOutcome> {
   const write = new OrderWrite().transition(result.previous, result.order).audit(result.audit).events(result.events);
   also?.(write);
-  return transitionOutcome(await write.run(prisma));
+  return transitionOutcome(await write.run(db));
 }

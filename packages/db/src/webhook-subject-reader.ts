@@ -1,5 +1,5 @@
 import type { WebhookSubject, WebhookSubjectIds } from "@order-flow/domain";
-import type { PrismaClient } from "./client.ts";
+import type { Database } from "./database.ts";
 import { orderFromRow, SELECT_ORDER, type OrderRowWithItemsJson } from "./order-row.ts";
 import type { Payment, PaymentStatus } from "./payment-repository.ts";
 import { runStatement, SqlParams } from "./sql-statement.ts";
@@ -18,7 +18,7 @@ type Row = Partial<OrderRowWithItemsJson> & {
 
 /** The three reads of a webhook in one query (one round trip, one snapshot). Null ids read nothing. */
 export async function readWebhookSubject(
-  prisma: PrismaClient,
+  db: Database,
   ids: WebhookSubjectIds,
 ): Promise<WebhookSubject> {
   const p = new SqlParams();
@@ -29,7 +29,7 @@ export async function readWebhookSubject(
     FROM (SELECT 1) AS one
     LEFT JOIN p_payment pay ON pay.id = ${p.add(ids.paymentId, "uuid")}
     LEFT JOIN LATERAL (${SELECT_ORDER} WHERE o.id = ${p.add(ids.orderId, "uuid")}) AS ord ON true`;
-  const [row] = await runStatement<Row>(prisma, text, p);
+  const [row] = await runStatement<Row>(db, text, p);
   if (!row) return { payment: null, order: null, captureKnown: false };
   const payment: Payment | null = row.p_id
     ? {

@@ -12,7 +12,7 @@ let db: TestDatabase;
 let store: OrderStore;
 beforeAll(async () => {
   db = await createTestDatabase();
-  store = pgOrderStore(db.prisma);
+  store = pgOrderStore(db.database);
 });
 afterAll(async () => {
   await db.drop();
@@ -23,7 +23,7 @@ const customerOf = (order: OrderState): Actor => ({ role: "customer", userId: or
 
 async function stored(): Promise<OrderState> {
   const order = newOrder();
-  await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
+  await new OrderWrite().insertOrder(order).run(db.database);
   return order;
 }
 
@@ -50,7 +50,7 @@ describe("changeOrder on the PostgreSQL order store", () => {
     ]);
     const now = await store.find(order.id);
     expect(now).toMatchObject({ status: "ORDER_CANCELLED", version: 2, paymentId: first });
-    expect((await auditRepository.listByOrder(db.prisma, order.id)).map((e) => e.eventType)).toEqual([
+    expect((await auditRepository.listByOrder(db.database, order.id)).map((e) => e.eventType)).toEqual([
       "PAYMENT_REQUESTED",
       "ORDER_CANCELLED",
     ]);
@@ -138,11 +138,11 @@ describe("changeOrder on the PostgreSQL order store", () => {
     expect(await store.recordOnce(record)).toBe(false);
     expect(await store.save(paid, { onlyOnce: record, alongside })).toBe("REPLAYED");
     expect((await store.find(order.id))?.status).toBe("PAYMENT_PENDING");
-    expect((await paymentRepository.findById(db.prisma, paymentId))?.status).toBe("REQUESTED");
+    expect((await paymentRepository.findById(db.database, paymentId))?.status).toBe("REQUESTED");
 
     const fresh = { ...record, eventId: `evt-${randomUUID()}` };
     expect(await store.save(paid, { onlyOnce: fresh, alongside })).toBe("APPLIED");
-    expect((await paymentRepository.findById(db.prisma, paymentId))?.status).toBe("PAID");
+    expect((await paymentRepository.findById(db.database, paymentId))?.status).toBe("PAID");
     // The order has moved: the same transition again is a lost race, not a replay.
     expect(await store.save(paid, { onlyOnce: { ...record, eventId: `evt-${randomUUID()}` } })).toBe("LOST_RACE");
   });

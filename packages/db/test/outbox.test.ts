@@ -18,18 +18,18 @@ afterAll(async () => {
 async function orderWithEvent() {
   const order = newOrder();
   const event = { type: "OrderCreated", eventId: randomUUID(), orderId: order.id, occurredAt: new Date().toISOString() } as unknown as DomainEvent;
-  await new OrderWrite().insertOrder(order).events([event]).run(db.prisma);
+  await new OrderWrite().insertOrder(order).events([event]).run(db.database);
   return { order, event };
 }
 
 async function sentAt(eventId: string): Promise<Date | null> {
-  const { rows } = await db.prisma.$pool.query<{ sent_at: Date | null }>(`SELECT sent_at FROM p_outbox_event WHERE id = $1`, [eventId]);
+  const { rows } = await db.pool.query<{ sent_at: Date | null }>(`SELECT sent_at FROM p_outbox_event WHERE id = $1`, [eventId]);
   return rows[0]?.sent_at ?? null;
 }
 
 describe("pgOutbox", () => {
   it("hands each commit's events to the sink, until the sink is taken away", async () => {
-    const outbox = pgOutbox(db.prisma);
+    const outbox = pgOutbox(db.database);
     const committed: CommittedEvents[] = [];
     outbox.onCommit((c) => committed.push(c));
     try {
@@ -43,7 +43,7 @@ describe("pgOutbox", () => {
   });
 
   it("relays what is past the grace, marks it sent, and leaves it unsent when publishing fails", async () => {
-    const outbox = pgOutbox(db.prisma);
+    const outbox = pgOutbox(db.database);
     const { order, event } = await orderWithEvent();
     const published: OutboxEvent[] = [];
     const publish = async (events: OutboxEvent[]) => void published.push(...events);
@@ -66,7 +66,7 @@ describe("pgOutbox", () => {
   });
 
   it("runs one relay pass at a time", async () => {
-    const outbox = pgOutbox(db.prisma);
+    const outbox = pgOutbox(db.database);
     const { event } = await orderWithEvent();
     let release!: () => void;
     let started!: () => void;
@@ -85,11 +85,11 @@ describe("pgOutbox", () => {
   });
 
   it("finds an order's trace in its first traced event", async () => {
-    const outbox = pgOutbox(db.prisma);
+    const outbox = pgOutbox(db.database);
     const { order } = await orderWithEvent();
     expect(await outbox.orderTraceContext(order.id)).toBeNull();
     const trace = JSON.stringify({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" });
-    await db.prisma.$pool.query(`UPDATE p_outbox_event SET trace_context = $1 WHERE order_id = $2`, [trace, order.id]);
+    await db.pool.query(`UPDATE p_outbox_event SET trace_context = $1 WHERE order_id = $2`, [trace, order.id]);
     expect(await outbox.orderTraceContext(order.id)).toBe(trace);
   });
 });

@@ -12,8 +12,8 @@ afterAll(async () => {
 
 describe("inPgTransaction", () => {
   it("survives the server ending the connection while the client is checked out, and the pool goes on", async () => {
-    const pool = db.prisma.$pool;
-    const run = inPgTransaction(pool, async (client) => {
+    const pool = db.pool;
+    const run = inPgTransaction(db.database, async (client) => {
       const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
       await pool.query("SELECT pg_terminate_backend($1)", [rows[0]!.pid]);
       // Idle in the transaction while the server's FATAL arrives (the relay waits on Redis here).
@@ -26,10 +26,10 @@ describe("inPgTransaction", () => {
   });
 
   it("rolls back everything when the body throws", async () => {
-    const pool = db.prisma.$pool;
+    const pool = db.pool;
     await pool.query("CREATE TABLE IF NOT EXISTS tx_probe (n int)");
     await expect(
-      inPgTransaction(pool, async (client) => {
+      inPgTransaction(db.database, async (client) => {
         await client.query("INSERT INTO tx_probe VALUES (1)");
         throw new Error("the step failed");
       }),

@@ -20,7 +20,7 @@ afterAll(async () => {
 
 /** The bare conditional write of a new state over `previous` (no audit, no events). */
 const saveState = (previous: OrderState, order: OrderState) =>
-  pgOrderStore(db.prisma).save({ previous, order, audit: [], events: [] });
+  pgOrderStore(db.database).save({ previous, order, audit: [], events: [] });
 
 function audit(orderId: string, eventId = randomUUID()): AuditRecord {
   return {
@@ -37,13 +37,13 @@ function audit(orderId: string, eventId = randomUUID()): AuditRecord {
 describe("order repository", () => {
   it("stores an order with its items and reads it back", async () => {
     const order = newOrder();
-    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
-    expect(await orderRepository.findById(db.prisma, order.id)).toEqual(order);
+    await new OrderWrite().insertOrder(order).run(db.database);
+    expect(await orderRepository.findById(db.database, order.id)).toEqual(order);
   });
 
   it("lets exactly one of two concurrent transitions from the same state win", async () => {
     const order = newOrder();
-    await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
+    await new OrderWrite().insertOrder(order).run(db.database);
     const paid = { ...order, status: "PAYMENT_PENDING" as const, version: 1 };
     const cancelled = { ...order, status: "ORDER_CANCELLED" as const, version: 1, failureReason: "x" };
     const outcomes = await Promise.all([
@@ -51,7 +51,7 @@ describe("order repository", () => {
       saveState(order, cancelled),
     ]);
     expect(outcomes.sort()).toEqual(["APPLIED", "LOST_RACE"]);
-    const stored = await orderRepository.findById(db.prisma, order.id);
+    const stored = await orderRepository.findById(db.database, order.id);
     expect(stored?.version).toBe(1);
     expect(["PAYMENT_PENDING", "ORDER_CANCELLED"]).toContain(stored?.status);
   });
@@ -68,17 +68,17 @@ describe("order repository", () => {
     for (let i = 0; i < 25; i++) {
       const order = newOrder({ userId, createdAt: i < 15 ? at : new Date(at.getTime() - i * 1000) });
       ids.add(order.id);
-      await new OrderWrite().insertOrder(order).run(db.prisma.$pool);
+      await new OrderWrite().insertOrder(order).run(db.database);
     }
     const viewer = { role: "customer" as const, userId, storeId: null };
     const seen: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = await orderRepository.list(db.prisma, { viewer, limit: 4, ...(cursor ? { cursor } : {}) });
+      const page = await orderRepository.list(db.database, { viewer, limit: 4, ...(cursor ? { cursor } : {}) });
       seen.push(...page.items.map((o) => o.id));
       // Newer orders arriving mid-listing must not disturb the pages already being read.
-      if (pages === 1) await new OrderWrite().insertOrder(newOrder({ userId })).run(db.prisma.$pool);
+      if (pages === 1) await new OrderWrite().insertOrder(newOrder({ userId })).run(db.database);
       cursor = page.nextCursor ?? undefined;
       pages++;
     } while (cursor);
@@ -90,15 +90,15 @@ describe("order repository", () => {
   it("shows a customer only their orders and a store only its own", async () => {
     const mine = newOrder();
     const theirs = newOrder();
-    await new OrderWrite().insertOrder(mine).run(db.prisma.$pool);
-    await new OrderWrite().insertOrder(theirs).run(db.prisma.$pool);
+    await new OrderWrite().insertOrder(mine).run(db.database);
+    await new OrderWrite().insertOrder(theirs).run(db.database);
     const me = { role: "customer" as const, userId: mine.userId, storeId: null };
     const store = { role: "store" as const, userId: randomUUID(), storeId: theirs.storeId };
-    expect(await orderRepository.findForViewer(db.prisma, mine.id, me)).not.toBeNull();
-    expect(await orderRepository.findForViewer(db.prisma, theirs.id, me)).toBeNull();
-    expect(await orderRepository.findForViewer(db.prisma, theirs.id, store)).not.toBeNull();
-    expect(await orderRepository.findForViewer(db.prisma, mine.id, store)).toBeNull();
-    const listed = await orderRepository.list(db.prisma, { viewer: me, limit: 100 });
+    expect(await orderRepository.findForViewer(db.database, mine.id, me)).not.toBeNull();
+    expect(await orderRepository.findForViewer(db.database, theirs.id, me)).toBeNull();
+    expect(await orderRepository.findForViewer(db.database, theirs.id, store)).not.toBeNull();
+    expect(await orderRepository.findForViewer(db.database, mine.id, store)).toBeNull();
+    const listed = await orderRepository.list(db.database, { viewer: me, limit: 100 });
     expect(listed.items.map((o) => o.id)).toEqual([mine.id]);
   });
 
@@ -107,8 +107,8 @@ describe("order repository", () => {
     const expired = newOrder({ expiresAt: past, status: "PAYMENT_PENDING" });
     const paid = newOrder({ expiresAt: past, status: "PAYMENT_COMPLETED" });
     const future = newOrder();
-    for (const o of [expired, paid, future]) await new OrderWrite().insertOrder(o).run(db.prisma.$pool);
-    const found = await orderRepository.findExpiredOrders(db.prisma, new Date(), 1000);
+    for (const o of [expired, paid, future]) await new OrderWrite().insertOrder(o).run(db.database);
+    const found = await orderRepository.findExpiredOrders(db.database, new Date(), 1000);
     const ids = found.map((o) => o.id);
     expect(ids).toContain(expired.id);
     expect(ids).not.toContain(paid.id);
@@ -120,22 +120,22 @@ describe("audit repository", () => {
   it("appends an event id once, however often it is retried", async () => {
     const order = newOrder();
     const record = audit(order.id);
-    expect(await auditRepository.append(db.prisma, [record])).toBe(1);
-    expect(await auditRepository.append(db.prisma, [record])).toBe(0);
-    await Promise.all([1, 2, 3].map(() => auditRepository.append(db.prisma, [record])));
-    expect(await auditRepository.listByOrder(db.prisma, order.id)).toHaveLength(1);
+    expect(await auditRepository.append(db.database, [record])).toBe(1);
+    expect(await auditRepository.append(db.database, [record])).toBe(0);
+    await Promise.all([1, 2, 3].map(() => auditRepository.append(db.database, [record])));
+    expect(await auditRepository.listByOrder(db.database, order.id)).toHaveLength(1);
   });
 
   it("commits an independent entry even when the caller's transaction rolls back", async () => {
     const order = newOrder();
     await expect(
-      inPgTransaction(db.prisma, async (tx) => {
+      inPgTransaction(db.database, async (tx) => {
         await auditRepository.append(tx, [audit(order.id)]);
-        await auditRepository.appendIndependent(db.prisma, [{ ...audit(order.id), metadata: { note: "independent" } }]);
+        await auditRepository.appendIndependent(db.database, [{ ...audit(order.id), metadata: { note: "independent" } }]);
         throw new Error("the business step failed");
       }),
     ).rejects.toThrow("the business step failed");
-    const trail = await auditRepository.listByOrder(db.prisma, order.id);
+    const trail = await auditRepository.listByOrder(db.database, order.id);
     expect(trail).toHaveLength(1);
     expect(trail[0]?.metadata).toEqual({ note: "independent" });
   });
@@ -158,11 +158,11 @@ describe("idempotency keys", () => {
       })
       .insertOrder(order)
       .audit([audit(order.id)]);
-    return { order, body, run: () => write.run(db.prisma.$pool) };
+    return { order, body, run: () => write.run(db.database) };
   }
 
   async function ordersOf(userId: string): Promise<string[]> {
-    const { rows } = await db.prisma.$pool.query<{ id: string }>("SELECT id FROM p_order WHERE user_id = $1", [userId]);
+    const { rows } = await db.pool.query<{ id: string }>("SELECT id FROM p_order WHERE user_id = $1", [userId]);
     return rows.map((r) => r.id);
   }
 
@@ -172,16 +172,16 @@ describe("idempotency keys", () => {
     expect((await first.run()).passed).toBe(true);
     const twin = orderAnswering(userId, "k1");
     expect((await twin.run()).passed).toBe(false);
-    expect(await orderRepository.findById(db.prisma, twin.order.id)).toBeNull();
-    expect(await auditRepository.listByOrder(db.prisma, twin.order.id)).toEqual([]);
+    expect(await orderRepository.findById(db.database, twin.order.id)).toBeNull();
+    expect(await auditRepository.listByOrder(db.database, twin.order.id)).toEqual([]);
     expect(await ordersOf(userId)).toEqual([first.order.id]);
-    expect(await idempotencyRepository.find(db.prisma, userId, "k1", new Date())).toEqual({
+    expect(await idempotencyRepository.find(db.database, userId, "k1", new Date())).toEqual({
       requestHash: "h",
       status: 201,
       body: first.body,
     });
     // Keys are per user.
-    expect(await idempotencyRepository.find(db.prisma, randomUUID(), "k1", new Date())).toBeNull();
+    expect(await idempotencyRepository.find(db.database, randomUUID(), "k1", new Date())).toBeNull();
   });
 
   it("makes one order per key however many statements race for it", async () => {
@@ -196,7 +196,7 @@ describe("idempotency keys", () => {
     const orders = await ordersOf(userId);
     expect(orders).toHaveLength(keys.length);
     for (const key of keys) {
-      const stored = await idempotencyRepository.find(db.prisma, userId, key, new Date());
+      const stored = await idempotencyRepository.find(db.database, userId, key, new Date());
       expect(orders).toContain((stored?.body as { id: string }).id);
     }
   });
@@ -205,14 +205,14 @@ describe("idempotency keys", () => {
     const userId = randomUUID();
     const t0 = new Date(Date.now() - IDEMPOTENCY_TTL_MS - 1_000);
     expect((await orderAnswering(userId, "old", { at: t0 }).run()).passed).toBe(true);
-    expect(await idempotencyRepository.find(db.prisma, userId, "old", new Date())).toBeNull();
+    expect(await idempotencyRepository.find(db.database, userId, "old", new Date())).toBeNull();
     const fresh = orderAnswering(userId, "old", { hash: "other" });
     expect((await fresh.run()).passed).toBe(true);
-    expect((await idempotencyRepository.find(db.prisma, userId, "old", new Date()))?.requestHash).toBe("other");
+    expect((await idempotencyRepository.find(db.database, userId, "old", new Date()))?.requestHash).toBe("other");
 
     // A claim row of the previous version (no answer), young and then abandoned.
     const claimed = async (key: string, at: Date) =>
-      db.prisma.$pool.query(
+      db.pool.query(
         `INSERT INTO p_idempotency_key (user_id, key, request_hash, owner_token, created_at, expires_at)
          VALUES ($1, $2, 'h', gen_random_uuid(), $3, $3::timestamptz + interval '1 day')`,
         [userId, key, at],
@@ -226,11 +226,11 @@ describe("idempotency keys", () => {
   it("records an answer on its own once, and purges expired ones", async () => {
     const userId = randomUUID();
     const answer = { userId, key: "own", owner: randomUUID(), requestHash: "h", at: new Date(), status: 202, body: { ok: true } };
-    expect(await idempotencyRepository.record(db.prisma, answer)).toBe(true);
-    expect(await idempotencyRepository.record(db.prisma, { ...answer, body: { ok: false } })).toBe(false);
-    expect((await idempotencyRepository.find(db.prisma, userId, "own", new Date()))?.body).toEqual({ ok: true });
+    expect(await idempotencyRepository.record(db.database, answer)).toBe(true);
+    expect(await idempotencyRepository.record(db.database, { ...answer, body: { ok: false } })).toBe(false);
+    expect((await idempotencyRepository.find(db.database, userId, "own", new Date()))?.body).toEqual({ ok: true });
     const later = new Date(Date.now() + IDEMPOTENCY_TTL_MS + 1_000);
-    expect(await idempotencyRepository.purgeExpired(db.prisma, later)).toBeGreaterThanOrEqual(1);
-    expect(await idempotencyRepository.find(db.prisma, userId, "own", new Date())).toBeNull();
+    expect(await idempotencyRepository.purgeExpired(db.database, later)).toBeGreaterThanOrEqual(1);
+    expect(await idempotencyRepository.find(db.database, userId, "own", new Date())).toBeNull();
   });
 });

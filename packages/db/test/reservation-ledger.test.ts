@@ -17,7 +17,7 @@ afterAll(async () => {
 async function seedProducts(storeId: string, onHands: number[]): Promise<string[]> {
   const ids = onHands.map(() => randomUUID()).sort();
   for (const [i, id] of ids.entries()) {
-    await db.prisma.$pool.query(
+    await db.pool.query(
       `INSERT INTO p_product (id, store_id, name, price, on_hand, created_at, updated_at) VALUES ($1, $2, $3, 1000, $4, now(), now())`,
       [id, storeId, `product ${i}`, onHands[i]],
     );
@@ -26,7 +26,7 @@ async function seedProducts(storeId: string, onHands: number[]): Promise<string[
 }
 
 async function onHand(productIds: string[]): Promise<number[]> {
-  const { rows } = await db.prisma.$pool.query<{ id: string; on_hand: number }>(
+  const { rows } = await db.pool.query<{ id: string; on_hand: number }>(
     `SELECT id::text AS id, on_hand FROM p_product WHERE id = ANY($1::uuid[])`,
     [productIds],
   );
@@ -46,11 +46,11 @@ async function orderWithHold(status: OrderState["status"], products: { productId
     expiresAt: new Date(Date.now() + 600_000),
     createdAt: new Date(),
   };
-  await new OrderWrite().insertOrder(order).insertReservationLog(row).run(db.prisma.$pool);
+  await new OrderWrite().insertOrder(order).insertReservationLog(row).run(db.database);
   return { order, reservationId: row.reservationId };
 }
 
-const ledger = () => pgReservationLedger(db.prisma);
+const ledger = () => pgReservationLedger(db.database);
 
 describe("OrderWrite.confirmReservation (the sale's durable half in the order's statement)", () => {
   it("sells with the transition that wins: log CONFIRMED, on_hand down by each line, all in one transaction", async () => {
@@ -60,12 +60,12 @@ describe("OrderWrite.confirmReservation (the sale's durable half in the order's 
       { productId: b!, quantity: 3 },
     ]);
     const next: OrderState = { ...order, status: "ORDER_CONFIRMED", version: order.version + 1, confirmedAt: new Date() };
-    const result = await new OrderWrite().transition(order, next).confirmReservation(reservationId).run(db.prisma.$pool);
+    const result = await new OrderWrite().transition(order, next).confirmReservation(reservationId).run(db.database);
     expect(result.passed).toBe(true);
     expect(await onHand([a!, b!])).toEqual([8, 2]);
     expect((await ledger().find(reservationId))?.status).toBe("CONFIRMED");
     // One transaction wrote the order, the log row and both products.
-    const { rows } = await db.prisma.$pool.query<{ xid: string }>(
+    const { rows } = await db.pool.query<{ xid: string }>(
       `SELECT xmin::text AS xid FROM p_order WHERE id = $1
        UNION SELECT xmin::text FROM p_stock_reservation_log WHERE reservation_id = $2
        UNION SELECT xmin::text FROM p_product WHERE id = ANY($3::uuid[])`,
@@ -74,7 +74,7 @@ describe("OrderWrite.confirmReservation (the sale's durable half in the order's 
     expect(rows).toHaveLength(1);
 
     // Again (a replayed statement, or a sale the sweep already recorded): nothing moves.
-    await new OrderWrite().confirmReservation(reservationId).run(db.prisma.$pool);
+    await new OrderWrite().confirmReservation(reservationId).run(db.database);
     expect(await ledger().confirm(reservationId)).toBe(false);
     expect(await onHand([a!, b!])).toEqual([8, 2]);
   });
@@ -86,7 +86,7 @@ describe("OrderWrite.confirmReservation (the sale's durable half in the order's 
     const result = await new OrderWrite()
       .transition(stale, { ...stale, status: "ORDER_CONFIRMED", version: stale.version + 1 })
       .confirmReservation(reservationId)
-      .run(db.prisma.$pool);
+      .run(db.database);
     expect(result.passed).toBe(false);
     expect(await onHand([a!])).toEqual([10]);
     expect((await ledger().find(reservationId))?.status).toBe("RESERVED");
@@ -96,7 +96,7 @@ describe("OrderWrite.confirmReservation (the sale's durable half in the order's 
     const [a] = await seedProducts(randomUUID(), [10]);
     const { reservationId } = await orderWithHold("PAYMENT_COMPLETED", [{ productId: a!, quantity: 4 }]);
     await ledger().releaseSale(reservationId); // the sale given back before its durable half ran
-    await new OrderWrite().confirmReservation(reservationId).run(db.prisma.$pool);
+    await new OrderWrite().confirmReservation(reservationId).run(db.database);
     expect(await onHand([a!])).toEqual([10]);
     expect((await ledger().find(reservationId))?.status).toBe("RELEASED");
   });
@@ -113,7 +113,7 @@ describe("OrderWrite.confirmReservation (the sale's durable half in the order's 
         ),
       ),
     );
-    await Promise.all(holds.map(({ reservationId }) => new OrderWrite().confirmReservation(reservationId).run(db.prisma.$pool)));
+    await Promise.all(holds.map(({ reservationId }) => new OrderWrite().confirmReservation(reservationId).run(db.database)));
     expect(await onHand([a!, b!])).toEqual([80, 60]);
   });
 });
@@ -165,7 +165,7 @@ describe("pgReservationLedger", () => {
     const storeId = randomUUID();
     const [a] = await seedProducts(storeId, [9]);
     const { order, reservationId } = await orderWithHold("STOCK_RESERVED", [{ productId: a!, quantity: 2 }]);
-    await db.prisma.$pool.query(`UPDATE p_stock_reservation_log SET store_id = $2 WHERE reservation_id = $1`, [reservationId, storeId]);
+    await db.pool.query(`UPDATE p_stock_reservation_log SET store_id = $2 WHERE reservation_id = $1`, [reservationId, storeId]);
     const snapshot = await ledger().withStoreSnapshot(storeId, async (s) => s);
     expect(snapshot.products).toEqual([{ productId: a, onHand: 9 }]);
     expect(snapshot.holds).toMatchObject([{ reservationId, orderId: order.id, products: [{ productId: a, quantity: 2 }], status: "RESERVED" }]);

@@ -22,7 +22,7 @@ const refund = (over: { refundId: string; idempotencyKey: string; pgTransactionI
 
 describe("sandbox ledger", () => {
   it("books captures once and lists a payment's captures and refunds, amounts past 2^31 intact", async () => {
-    const ledger = sandboxLedgerRepository(db.prisma);
+    const ledger = sandboxLedgerRepository(db.database);
     const paymentId = randomUUID();
     const orderId = randomUUID();
     const big = 3_000_000_000_000;
@@ -37,7 +37,7 @@ describe("sandbox ledger", () => {
   });
 
   it("answers a repeated refund (same key, or same capture) with the one on the books; twins at once make one", async () => {
-    const ledger = sandboxLedgerRepository(db.prisma);
+    const ledger = sandboxLedgerRepository(db.database);
     const paymentId = randomUUID();
     const first = refund({ refundId: "rf-a", idempotencyKey: "key-a", pgTransactionId: "cap-a", paymentId });
     const twins = await Promise.all(Array.from({ length: 6 }, () => ledger.recordRefund(first)));
@@ -62,17 +62,17 @@ describe("capture repository", () => {
       webhookEventId: randomUUID(),
       capturedAt: new Date(),
     };
-    await new OrderWrite().recordCapture(capture).run(db.prisma.$pool);
-    await new OrderWrite().recordCapture({ ...capture, amount: 1, kept: true }).run(db.prisma.$pool);
-    expect(await captureRepository.findById(db.prisma, capture.pgTransactionId)).toEqual({
+    await new OrderWrite().recordCapture(capture).run(db.database);
+    await new OrderWrite().recordCapture({ ...capture, amount: 1, kept: true }).run(db.database);
+    expect(await captureRepository.findById(db.database, capture.pgTransactionId)).toEqual({
       ...capture,
       refundId: null,
       refundedAmount: null,
       refundedAt: null,
     });
     const now = new Date();
-    expect(await captureRepository.recordRefund(db.prisma, { pgTransactionId: capture.pgTransactionId, refundId: "rf-1", amount: 20_000, now })).toBe(true);
-    expect(await captureRepository.recordRefund(db.prisma, { pgTransactionId: capture.pgTransactionId, refundId: "rf-2", amount: 20_000, now })).toBe(false);
-    expect(await captureRepository.listByOrder(db.prisma, capture.orderId)).toMatchObject([{ refundId: "rf-1", refundedAmount: 20_000 }]);
+    expect(await captureRepository.recordRefund(db.database, { pgTransactionId: capture.pgTransactionId, refundId: "rf-1", amount: 20_000, now })).toBe(true);
+    expect(await captureRepository.recordRefund(db.database, { pgTransactionId: capture.pgTransactionId, refundId: "rf-2", amount: 20_000, now })).toBe(false);
+    expect(await captureRepository.listByOrder(db.database, capture.orderId)).toMatchObject([{ refundId: "rf-1", refundedAmount: 20_000 }]);
   });
 });

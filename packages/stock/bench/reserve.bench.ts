@@ -51,7 +51,7 @@ async function main() {
     const storeId = randomUUID();
     const products = await seedProducts(db.prisma, storeId, Array.from({ length: 30 }, () => 1_000_000_000));
     // The hold, then its log row in a statement of its own (in production it rides in the order's).
-    const stock = new ProductionPathStock({ redis, ledger: pgReservationLedger(db.prisma), prefix }, db.prisma.$pool);
+    const stock = new ProductionPathStock({ redis, ledger: pgReservationLedger(db.database), prefix }, db.database);
     await stock.rebuild();
     const keys = storeKeys(stock.prefix, storeId);
     const scripts = new StockScripts({ redis, prefix: stock.prefix, finalRecordTtlMs: 86_400_000 });

@@ -30,8 +30,8 @@ afterAll(async () => {
 describe.skipIf(!HAS_REDIS_SERVER)("on a 3-master Redis Cluster", () => {
   it("1,000 concurrent reservations against 100 units: exactly 100 succeed; the rest of the API works", async () => {
     const stock = new ProductionPathStock(
-      { redis: redis!, ledger: pgReservationLedger(db.prisma), prefix, sweepGraceMs: 0 },
-      db.prisma.$pool,
+      { redis: redis!, ledger: pgReservationLedger(db.database), prefix, sweepGraceMs: 0 },
+      db.database,
     );
     // Stores spread over the masters: each store's keys live on one of them.
     const stores = Array.from({ length: 6 }, () => randomUUID());

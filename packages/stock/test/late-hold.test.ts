@@ -27,7 +27,7 @@ async function holdCommittedAfterRebuild(stock: ProductionPathStock, prefix: str
   expect(await stock.ensureIntact()).toBe(true);
   // The rebuild did not see the hold: its units look free.
   expect(await stock.getStock(storeId, productId!)).toEqual({ onHand: 10, available: 10, reserved: 0 });
-  await new OrderWrite().insertReservationLog(logRow).run(h.db.prisma.$pool);
+  await new OrderWrite().insertReservationLog(logRow).run(h.db.database);
   return { storeId, productId: productId!, reservationId: result.reservationId };
 }
 

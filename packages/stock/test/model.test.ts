@@ -113,7 +113,7 @@ describe("randomized model test", () => {
         if (expected.ok) {
           expect({ step, ok: actual.ok }).toEqual({ step, ok: true });
           if (!actual.ok || !logRow) throw new Error("unreachable");
-          await new OrderWrite().insertOrder(orderOf(logRow.orderId, storeId, actual.reservationId, new Date(clock))).insertReservationLog(logRow).run(h.db.prisma.$pool);
+          await new OrderWrite().insertOrder(orderOf(logRow.orderId, storeId, actual.reservationId, new Date(clock))).insertReservationLog(logRow).run(h.db.database);
           model.applyHold(actual.reservationId, storeId, orderId, lines, clock + holdSeconds * 1000);
           ids.push(actual.reservationId);
         } else {

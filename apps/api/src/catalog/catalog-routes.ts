@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { productRepository, type PrismaClient } from "@order-flow/db";
+import { productRepository, type Database } from "@order-flow/db";
 import type { StockReservationService } from "@order-flow/stock";
 import type { AppEnv } from "../context.ts";
 import type { CatalogCache } from "./catalog-cache.ts";
@@ -10,18 +10,18 @@ import { jsonResponse, problems } from "../common-schemas.ts";
 
 /** The catalog feature, served under /stores: paths here are relative to it. */
 export function catalogRoutes(deps: {
-  prisma: PrismaClient;
+  db: Database;
   stock: StockReservationService;
   /** what orders are priced from: a write here drops its entry at once in this process */
   catalog?: Pick<CatalogCache, "forget">;
   /** 503 at once while Redis is down (middleware/require-redis.ts): every catalog route reads stock */
   needsRedis: MiddlewareHandler<AppEnv>;
 }) {
-  const { prisma, stock } = deps;
+  const { db, stock } = deps;
   const app = new OpenAPIHono<AppEnv>();
 
   async function view(storeId: string, productId: string) {
-    const product = await productRepository.findById(prisma, productId);
+    const product = await productRepository.findById(db, productId);
     if (!product || product.storeId !== storeId) return null;
     const counters = await stock.getStock(storeId, productId);
     return {
@@ -59,7 +59,7 @@ export function catalogRoutes(deps: {
       const actor = c.get("actor");
       const mayWrite = actor.role === "admin" || (actor.role === "store" && actor.storeId === storeId);
       if (!mayWrite) throw new ApiProblem("FORBIDDEN", "Only this store or an admin may write its catalog");
-      const existing = await productRepository.findById(prisma, productId);
+      const existing = await productRepository.findById(db, productId);
       if (existing && existing.storeId !== storeId) {
         throw new ApiProblem("UNKNOWN_PRODUCT", `Product ${productId} belongs to another store`);
       }
@@ -68,7 +68,7 @@ export function catalogRoutes(deps: {
       if (input.onHand < held) {
         throw new ApiProblem("STOCK_HELD", `onHand ${input.onHand} is below the ${held} units held by live reservations`);
       }
-      await productRepository.upsertCatalogEntry(prisma, { id: productId, storeId, ...input, now: new Date() });
+      await productRepository.upsertCatalogEntry(db, { id: productId, storeId, ...input, now: new Date() });
       deps.catalog?.forget([productId]);
       const result = await stock.setOnHand(storeId, productId, input.onHand);
       if (!result.ok) {

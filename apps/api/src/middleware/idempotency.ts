@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Cluster, Redis } from "ioredis";
-import { ABANDONED_AFTER_MS, idempotencyRepository, type PrismaClient, type StoredIdempotentResponse } from "@order-flow/db";
+import { ABANDONED_AFTER_MS, idempotencyRepository, type Database, type StoredIdempotentResponse } from "@order-flow/db";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem, problemResponse } from "../problem.ts";
 import { idempotencyClaims } from "./idempotency-claims.ts";
@@ -23,14 +23,14 @@ const MAX_KEY_LENGTH = 255;
 export function idempotency(deps: {
   redis: Redis | Cluster;
   prefix: string;
-  prisma: PrismaClient;
+  db: Database;
   now?: () => Date;
   /** a claim with no answer after this long is given up, and a retry runs (default 30 s) */
   abandonedAfterMs?: number;
 }) {
   const now = deps.now ?? (() => new Date());
   const claims = idempotencyClaims({ redis: deps.redis, prefix: deps.prefix, abandonedAfterMs: deps.abandonedAfterMs ?? ABANDONED_AFTER_MS });
-  const db = deps.prisma;
+  const { db } = deps;
 
   /** The stored answer, or 422 when it answered another request. */
   const replay = (c: Context<AppEnv>, stored: StoredIdempotentResponse, requestHash: string) => {

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { Cluster, Redis } from "ioredis";
-import { pingDatabase, type PrismaClient } from "@order-flow/db";
+import { pingDatabase, type Database } from "@order-flow/db";
 import type { AppEnv } from "../context.ts";
 import type { ApiMetrics } from "../metrics.ts";
 import { redisIsReady } from "../middleware/require-redis.ts";
@@ -15,14 +15,14 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
   ]);
 }
 
-export function operationsRoutes(deps: { prisma: PrismaClient; redis: Redis | Cluster; metrics: ApiMetrics }) {
+export function operationsRoutes(deps: { db: Database; redis: Redis | Cluster; metrics: ApiMetrics }) {
   const app = new Hono<AppEnv>();
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
   app.get("/readyz", async (c) => {
     const [redis, postgres] = await Promise.all([
       // A client that is not connected is down now: no need to wait for a ping to fail.
       redisIsReady(deps.redis) ? withTimeout(deps.redis.ping()).then(() => true, () => false) : Promise.resolve(false),
-      withTimeout(pingDatabase(deps.prisma)).then(() => true, () => false),
+      withTimeout(pingDatabase(deps.db)).then(() => true, () => false),
     ]);
     if (redis && postgres) return c.json({ status: "ready", redis: "up", postgres: "up" }, 200);
     const down = [!redis && "Redis", !postgres && "PostgreSQL"].filter(Boolean).join(" and ");

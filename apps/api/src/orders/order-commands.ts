@@ -9,6 +9,9 @@ import {
   SYSTEM_ACTOR,
   type Actor,
   type Decision,
+  type IdempotentAnswer,
+  type NewOrder,
+  type NewReservationLogRow,
   type OrderAction,
   type OrderState,
   type OrderStore,
@@ -16,13 +19,7 @@ import {
   type StoreSettableStatus,
   type TransitionResult,
 } from "@order-flow/domain";
-import {
-  OrderWrite,
-  productRepository,
-  type IdempotencyCompletion,
-  type NewReservationLogRow,
-  type PrismaClient,
-} from "@order-flow/db";
+import { productRepository, type Database } from "@order-flow/db";
 import { isPaymentGatewayError, type PaymentGateway } from "@order-flow/payments";
 import type { StockReservationService } from "@order-flow/stock";
 import type { OrderMetricsHook } from "../metrics.ts";
@@ -35,7 +32,7 @@ export type OrderCommandDeps = {
   recentOrders?: RecentOrders;
   /** the catalog entries orders are priced from (default: a cache of its own over productRepository) */
   catalog?: CatalogCache;
-  prisma: PrismaClient;
+  db: Database;
   orders: OrderStore;
   stock: StockReservationService;
   holdSeconds: number;
@@ -65,17 +62,19 @@ export type PlaceOrderOutcome = PlacedOrder | { kind: "CLAIM_LOST" };
  * The Idempotency-Key this request claimed: the order's statement stores the answer to the
  * placed order with it, and makes the order only if no answer was stored for the key first.
  */
-export type PlaceOrderClaim = Omit<IdempotencyCompletion, "status" | "body"> & {
+export type PlaceOrderClaim = Omit<IdempotentAnswer, "status" | "body"> & {
   answer: (placed: PlacedOrder) => { status: number; body: unknown };
 };
 
 /** Tries of one change before the client is told to retry (each lost one re-reads the order). */
 const CHANGE_TRIES = 4;
+/** Writes of one new order (a number clash or a catalog change each cost one) before giving up. */
+const NEW_ORDER_TRIES = 4;
 
 /** The use cases behind the order endpoints; each change goes through the Order aggregate. */
 export function orderCommands(deps: OrderCommandDeps) {
   const now = deps.now ?? (() => new Date());
-  const catalog = deps.catalog ?? catalogCache({ read: (ids) => productRepository.findMany(deps.prisma, ids) });
+  const catalog = deps.catalog ?? catalogCache({ read: (ids) => productRepository.findMany(deps.db, ids) });
   const newOrderNumber = deps.newOrderNumber ?? ((at: Date) => generateOrderNumber(at, randomBytes(8)));
   const ctx = (actor: Actor) => ({ actor, now: now(), newId: randomUUID });
   const recentOrders = deps.recentOrders ?? new RecentOrders();
@@ -216,7 +215,7 @@ export function orderCommands(deps: OrderCommandDeps) {
       deps.metrics?.recordReservation(reservation.ok ? "made" : "failed");
       // The reservation result is the system's move, not the customer's.
       const system = { ...c, actor: SYSTEM_ACTOR };
-      const draft = (made: ReturnType<typeof create>): NewOrderDraft => {
+      const draft = (made: ReturnType<typeof create>): NewOrder => {
         const next = reservation.ok
           ? Order.reserveStock(made.order, system, { reservationId: reservation.reservationId, expiresAt })
           : Order.failReservation(made.order, system, {
@@ -240,7 +239,7 @@ export function orderCommands(deps: OrderCommandDeps) {
       const giveHoldBack = async () => {
         if (reservation.ok) await deps.stock.release(reservation.reservationId, "ROLLBACK").catch(() => {});
       };
-      let next: NewOrderDraft | null;
+      let next: NewOrder | null;
       try {
         next = await persistNewOrder(
           draft(created),
@@ -334,42 +333,37 @@ export function orderCommands(deps: OrderCommandDeps) {
   /**
    * Order + items + audit + outbox (+ the reservation log row) in one statement. Order numbers
    * are random; on the rare clash the whole draft is made again with a new number, so the row,
-   * the OrderCreated event and the audit entry all carry the number that was stored. With an
-   * Idempotency-Key, the same statement stores the answer to the draft, and writes nothing
-   * (null) if an answer was already stored for the key.
+   * the OrderCreated event and the audit entry all carry the number that was stored. Lines are
+   * priced from the catalog kept in memory: when the statement finds one changed, the order is
+   * priced again from a fresh read. With an Idempotency-Key, the same statement stores the
+   * answer to the draft, and writes nothing (null) if an answer was already stored for the key.
    */
   async function persistNewOrder(
-    first: NewOrderDraft,
-    redraw: (at: Date) => NewOrderDraft,
-    /** reads the lines' catalog entries afresh (the statement found them changed); throws if a product is gone */
+    first: NewOrder,
+    redraw: (at: Date) => NewOrder,
+    /** reads the lines' catalog entries afresh; throws if a product is gone from the store */
     reprice: () => Promise<void>,
-    logRow: NewReservationLogRow | null | undefined,
-    completion?: (draft: NewOrderDraft) => IdempotencyCompletion,
-  ): Promise<NewOrderDraft | null> {
+    reservationLog: NewReservationLogRow | null | undefined,
+    answer?: (draft: NewOrder) => IdempotentAnswer,
+  ): Promise<NewOrder | null> {
     let draft = first;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const write = new OrderWrite().onlyIfCatalogAgrees(draft.order.storeId, draft.order.items);
-        if (completion) write.completeIdempotencyClaim(completion(draft));
-        write.insertOrder(draft.order).audit(draft.audit).events(draft.events);
-        if (logRow) write.insertReservationLog(logRow);
-        const { passed, catalogAgreed } = await write.run(deps.prisma);
-        if (catalogAgreed) return passed ? draft : null;
-        if (attempt >= 3) throw new Error(`order ${draft.order.id} (${draft.order.orderNumber}): the catalog kept changing while it was priced`);
-        // Priced from a cached entry that changed since: price it again, same id, same hold.
-        await reprice();
-        draft = redraw(draft.order.createdAt);
-      } catch (err) {
-        const e = err as { code?: string; constraint?: string };
-        const collided = e.code === "23505" && e.constraint === "p_order_order_number_key";
-        if (!collided || attempt >= 3) throw err;
-        draft = redraw(draft.order.createdAt);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await deps.orders.insert(draft, {
+        catalogPriced: true,
+        ...(answer ? { answer: answer(draft) } : {}),
+        ...(reservationLog ? { reservationLog } : {}),
+      });
+      if (outcome === "PLACED") return draft;
+      if (outcome === "KEY_ANSWERED") return null;
+      if (attempt >= NEW_ORDER_TRIES) {
+        throw new Error(`order ${draft.order.id} (${draft.order.orderNumber}) could not be written ${attempt} times: ${outcome}`);
       }
+      // Priced from a cached entry that changed since: price it again, same id, same hold.
+      if (outcome === "CATALOG_CHANGED") await reprice();
+      draft = redraw(draft.order.createdAt);
     }
   }
 }
 
 export type OrderCommands = ReturnType<typeof orderCommands>;
 
-/** A new order as written: the row, its audit entries and its events. */
-type NewOrderDraft = { order: OrderState; audit: TransitionResult["audit"]; events: TransitionResult["events"] };

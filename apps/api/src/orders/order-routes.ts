@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { auditRepository, InvalidCursor, orderRepository, type PrismaClient } from "@order-flow/db";
+import { auditRepository, InvalidCursor, orderRepository, type Database } from "@order-flow/db";
 import { withOrder } from "@order-flow/telemetry";
 import type { AppEnv } from "../context.ts";
 import { ApiProblem, problemBody } from "../problem.ts";
@@ -27,7 +27,7 @@ const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
 
 /** The orders feature, served under /orders: paths here are relative to it. */
 export function orderRoutes(deps: {
-  prisma: PrismaClient;
+  db: Database;
   commands: OrderCommands;
   /** the Idempotency-Key protocol (middleware/idempotency.ts), for POST /orders */
   idempotency: MiddlewareHandler<AppEnv>;
@@ -35,7 +35,7 @@ export function orderRoutes(deps: {
   needsRedis: MiddlewareHandler<AppEnv>;
   createRoute?: never;
 }) {
-  const { prisma, commands, needsRedis } = deps;
+  const { db, commands, needsRedis } = deps;
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(
@@ -112,7 +112,7 @@ export function orderRoutes(deps: {
     async (c) => {
       const query = c.req.valid("query");
       try {
-        const page = await orderRepository.list(prisma, {
+        const page = await orderRepository.list(db, {
           viewer: c.get("actor"),
           limit: query.limit,
           ...(query.status ? { status: query.status } : {}),
@@ -161,7 +161,7 @@ export function orderRoutes(deps: {
     }),
     async (c) => {
       const order = await commands.visibleOrder(c.req.valid("param").id, c.get("actor"));
-      const entries = await auditRepository.listByOrder(prisma, order.id);
+      const entries = await auditRepository.listByOrder(db, order.id);
       return c.json(
         entries.map((e) => ({ ...e, recordedAt: e.recordedAt.toISOString() })),
         200,

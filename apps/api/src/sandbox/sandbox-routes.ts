@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { paymentRepository, sandboxLedgerRepository, type PrismaClient } from "@order-flow/db";
+import { paymentRepository, sandboxLedgerRepository, type Database } from "@order-flow/db";
 import type { Actor } from "@order-flow/domain";
 import { signWebhook } from "@order-flow/payments";
 import type { AppEnv } from "../context.ts";
@@ -28,16 +28,16 @@ const paymentParams = z.object({
  * endpoint; and the ledger itself, as a PG's dashboard shows it. Served under /sandbox.
  */
 export function sandboxRoutes(deps: {
-  prisma: PrismaClient;
+  db: Database;
   commands: OrderCommands;
   secret: string;
   deliver: (rawBody: string, signature: string) => Promise<Response>;
 }) {
-  const ledger = sandboxLedgerRepository(deps.prisma);
+  const ledger = sandboxLedgerRepository(deps.db);
 
   /** The payment and its order, for the order's customer or an admin (API.md's order of checks). */
   async function paymentOf(paymentId: string, actor: Actor, doing: string) {
-    const payment = await paymentRepository.findById(deps.prisma, paymentId);
+    const payment = await paymentRepository.findById(deps.db, paymentId);
     if (!payment) throw new ApiProblem("NOT_FOUND", `Payment ${paymentId} not found`);
     const order = await deps.commands.visibleOrder(payment.orderId, actor).catch(() => null);
     if (!order) throw new ApiProblem("NOT_FOUND", `Payment ${paymentId} not found`);

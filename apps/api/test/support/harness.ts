@@ -70,16 +70,16 @@ export async function createHarness(
   redis.on("error", () => {});
   // An unreachable Redis is a case under test: the API must answer 503, not hang.
   await redis.connect().catch(() => {});
-  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.prisma), prefix: `${prefix}:` });
+  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.database), prefix: `${prefix}:` });
   const queueConnection = options.queues
     ? createProducerConnection({ url: options.apiRedisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", name: "api-queues" })
     : null;
   queueConnection?.on("error", () => {});
   const queues: Queues | undefined = queueConnection ? createQueues({ connection: queueConnection, redisPrefix: prefix }) : undefined;
   const app = buildApp({
-    prisma: db.prisma,
-    orders: options.wrapOrders ? options.wrapOrders(pgOrderStore(db.prisma)) : pgOrderStore(db.prisma),
-    outbox: pgOutbox(db.prisma),
+    db: db.database,
+    orders: options.wrapOrders ? options.wrapOrders(pgOrderStore(db.database)) : pgOrderStore(db.database),
+    outbox: pgOutbox(db.database),
     redis,
     stock: options.wrapStock ? options.wrapStock(stock) : stock,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),

@@ -7,7 +7,7 @@ import {
   pgReservationLedger,
   productRepository,
   OrderWrite,
-  type PrismaClient,
+  type Database,
 } from "@order-flow/db";
 import { createTestDatabase, type TestDatabase } from "@order-flow/db/testing";
 import {
@@ -39,7 +39,7 @@ export async function createHarness(): Promise<Harness> {
   const db = await createTestDatabase();
   const prefix = `test-${randomUUID()}`;
   const redis = new Redis(REDIS_URL);
-  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.prisma), prefix });
+  const stock = new RedisStockReservationService({ redis, ledger: pgReservationLedger(db.database), prefix });
   const runtimes: WorkerRuntime[] = [];
   return {
     db,
@@ -93,7 +93,7 @@ export function ctx(actor: Actor = SYSTEM_ACTOR) {
 export async function seedProduct(h: Harness, onHand: number): Promise<{ storeId: string; productId: string }> {
   const storeId = randomUUID();
   const productId = randomUUID();
-  await productRepository.upsertCatalogEntry(h.db.prisma, { id: productId, storeId, name: "Kimbap", price: 4500, now: new Date() });
+  await productRepository.upsertCatalogEntry(h.db.database, { id: productId, storeId, name: "Kimbap", price: 4500, now: new Date() });
   const set = await h.stock.setOnHand(storeId, productId, onHand);
   if (!set.ok) throw new Error("could not set stock");
   return { storeId, productId };
@@ -136,20 +136,20 @@ export async function placeOrder(
     .insertReservationLog(logRow)
     .audit(created.audit)
     .events(created.events)
-    .run(h.db.prisma.$pool);
-  const outcome = await pgOrderStore(h.db.prisma).save(reserved);
+    .run(h.db.database);
+  const outcome = await pgOrderStore(h.db.database).save(reserved);
   if (outcome !== "APPLIED") throw new Error(outcome);
   return { order: reserved.order, storeId, productId };
 }
 
 /** Applies one aggregate action to the stored order (as the API would) and commits it. */
 export async function act(
-  prisma: PrismaClient,
+  db: Database,
   orderId: string,
   action: (order: OrderState) => TransitionResult,
   alongside: AlongsideWrite[] = [],
 ): Promise<OrderState> {
-  const orders = pgOrderStore(prisma);
+  const orders = pgOrderStore(db);
   const order = await orders.find(orderId);
   if (!order) throw new Error("no order");
   const result = action(order);
@@ -161,16 +161,16 @@ export async function act(
 /** Payment requested and captured, as POST /payment and a PAID webhook accepted in time do. */
 export async function pay(h: Harness, orderId: string): Promise<string> {
   const paymentId = randomUUID();
-  const current = await orderRepository.findById(h.db.prisma, orderId);
+  const current = await orderRepository.findById(h.db.database, orderId);
   if (!current) throw new Error("no order");
   const order = await act(
-    h.db.prisma,
+    h.db.database,
     orderId,
     (o) => Order.requestPayment(o, ctx(customerOf(o)), { paymentId }),
     [{ kind: "openPayment", paymentId, orderId, amount: current.totalAmount, at: new Date() }],
   );
   await act(
-    h.db.prisma,
+    h.db.database,
     orderId,
     (o) => Order.completePayment(o, ctx(), { paymentId, amount: order.totalAmount, pgTransactionId: `pg-${paymentId}` }),
     [{ kind: "paymentStatus", paymentId, from: ["REQUESTED"], to: "PAID", pgTransactionId: `pg-${paymentId}`, at: new Date() }],
@@ -191,11 +191,11 @@ export async function eventually<T>(check: () => Promise<T>, done: (value: T) =>
 }
 
 export async function statusOf(h: Harness, orderId: string): Promise<string | undefined> {
-  return (await orderRepository.findById(h.db.prisma, orderId))?.status;
+  return (await orderRepository.findById(h.db.database, orderId))?.status;
 }
 
 export async function auditTypes(h: Harness, orderId: string): Promise<string[]> {
-  return (await auditRepository.listByOrder(h.db.prisma, orderId)).map((e) => e.eventType);
+  return (await auditRepository.listByOrder(h.db.database, orderId)).map((e) => e.eventType);
 }
 
 export async function outboxEvents(h: Harness, orderId: string): Promise<DomainEvent[]> {

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { createPrisma, type PrismaClient } from "../../src/client.ts";
+import { createDatabase, poolOf, type Database } from "../../src/database.ts";
+import { PrismaClient } from "../../src/generated/prisma/client.ts";
 import { migrate, readMigrations } from "../../src/migrate/migrate.ts";
 import { migrationChecksum } from "../../src/migrate/checksum.ts";
 
@@ -50,10 +52,17 @@ async function ensureTemplate(): Promise<string> {
   return name;
 }
 
+export type { PrismaClient };
+
 export type TestDatabase = {
   name: string;
   url: string;
+  /** the handle the code under test runs on */
+  database: Database;
+  /** Prisma's model calls for assertions and fixtures, on the same pool */
   prisma: PrismaClient;
+  /** the pool under `database`, for raw SQL in assertions */
+  pool: pg.Pool;
   drop: () => Promise<void>;
 };
 
@@ -67,13 +76,18 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
     await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
   }
   const url = databaseUrl(name);
-  const prisma = createPrisma({ databaseUrl: url, poolSize: 20 });
+  const database = createDatabase({ databaseUrl: url, poolSize: 20 });
+  const pool = poolOf(database);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     name,
     url,
+    database,
     prisma,
+    pool,
     drop: async () => {
       await prisma.$disconnect();
+      await database.close();
       await dropDatabase(name);
     },
   };

@@ -3,6 +3,7 @@ import type { DomainEvent } from "../events/domain-event.ts";
 import type { Actor } from "../order/actor.ts";
 import type { OrderState } from "../order/order-state.ts";
 import type { TransitionResult } from "../order/transition-result.ts";
+import type { NewReservationLogRow } from "./reservation-ledger.ts";
 
 /**
  * APPLIED: the order was still as the transition read it, and everything was written.
@@ -85,8 +86,42 @@ export type SaveOptions = {
   onlyOnce?: PaymentWebhookRecord;
 };
 
+/** A new order as first written: the row with its items, its audit entries and its events. */
+export type NewOrder = { order: OrderState; audit: AuditRecord[]; events: DomainEvent[] };
+
+/** The answer to an Idempotency-Key, stored by the statement that does the request's work. */
+export type IdempotentAnswer = {
+  userId: string;
+  key: string;
+  /** the request that stored it (a random token per request) */
+  owner: string;
+  requestHash: string;
+  /** when the request claimed the key; the answer is kept 24 h from then */
+  at: Date;
+  status: number;
+  body: unknown;
+};
+
+export type InsertOptions = {
+  /** the lines were priced from a catalog kept in memory: write only if p_product still agrees */
+  catalogPriced?: boolean;
+  /** stored with the order; the statement writes nothing when the key was answered already */
+  answer?: IdempotentAnswer;
+  /** the hold's durable copy (RESERVED) */
+  reservationLog?: NewReservationLogRow;
+};
+
+/**
+ * PLACED: everything was written. KEY_ANSWERED: another request answered the key first; nothing
+ * was written. CATALOG_CHANGED: a line's name, price or store changed since it was priced;
+ * nothing was written. NUMBER_TAKEN: the order number is another order's; nothing was written.
+ */
+export type InsertOutcome = "PLACED" | "KEY_ANSWERED" | "CATALOG_CHANGED" | "NUMBER_TAKEN";
+
 /** Where orders are kept; every change is one conditional write, atomic with its audit and events. */
 export interface OrderStore {
+  /** A new order with its items, audit and events (and what `options` adds), in one statement. */
+  insert(newOrder: NewOrder, options?: InsertOptions): Promise<InsertOutcome>;
   /** The order with its items, or null. */
   find(orderId: string): Promise<OrderState | null>;
   /** The order if it exists and the viewer may see it; null otherwise. */

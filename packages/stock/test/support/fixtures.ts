@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { PrismaClient } from "@order-flow/db";
+import type { PrismaClient } from "@order-flow/db/testing";
 
 /** Inserts products straight into p_product (the API owns the catalog; tests seed it). */
 export async function seedProducts(

@@ -37,8 +37,8 @@ export async function openHarness(): Promise<Harness> {
     prefix,
     service: (options = {}) =>
       new ProductionPathStock(
-        { redis, ledger: pgReservationLedger(db.prisma), prefix: options.prefix ?? prefix(), ...options },
-        db.prisma.$pool,
+        { redis, ledger: pgReservationLedger(db.database), prefix: options.prefix ?? prefix(), ...options },
+        db.database,
       ),
     reset,
     close: async () => {

@@ -1,5 +1,4 @@
-import { OrderWrite } from "@order-flow/db";
-import type pg from "pg";
+import { OrderWrite, type Database } from "@order-flow/db";
 import {
   RedisStockReservationService,
   type RedisStockReservationServiceOptions,
@@ -14,18 +13,18 @@ import type { ConfirmOutcome, ReservationResult, ReserveInput } from "../../src/
  * only those parts.
  */
 export class ProductionPathStock extends RedisStockReservationService {
-  readonly #pool: pg.Pool;
+  readonly #db: Database;
 
-  constructor(options: RedisStockReservationServiceOptions, pool: pg.Pool) {
+  constructor(options: RedisStockReservationServiceOptions, db: Database) {
     super(options);
-    this.#pool = pool;
+    this.#db = db;
   }
 
   async reserve(input: ReserveInput): Promise<ReservationResult> {
     const { result, logRow } = await this.holdOnly(input);
     if (!logRow) return result;
     try {
-      await new OrderWrite().insertReservationLog(logRow).run(this.#pool);
+      await new OrderWrite().insertReservationLog(logRow).run(this.#db);
     } catch (error) {
       await this.release(logRow.reservationId, "ROLLBACK").catch(() => {});
       throw error;
@@ -35,7 +34,7 @@ export class ProductionPathStock extends RedisStockReservationService {
 
   async confirm(reservationId: string): Promise<ConfirmOutcome> {
     const outcome = await this.confirmHold(reservationId);
-    if (outcome !== "NOT_HELD") await new OrderWrite().confirmReservation(reservationId).run(this.#pool);
+    if (outcome !== "NOT_HELD") await new OrderWrite().confirmReservation(reservationId).run(this.#db);
     return outcome;
   }
 }
