@@ -33,14 +33,11 @@ export async function transitionOrder(
   decide: (order: OrderState) => Decision,
   options: TransitionOptions = {},
 ): Promise<TransitionAttempt> {
-  const { alongside } = options;
   const outcome = await changeOrder(deps.orders, {
     orderId,
     known: options.known,
-    decide: (order) => {
-      const decision = decide(order);
-      return decision.applies && alongside ? { ...decision, save: alongside(decision.result) } : decision;
-    },
+    decide,
+    ...(options.alongside ? { alongside: options.alongside } : {}),
     ...(options.maxTries !== undefined ? { maxTries: options.maxTries } : {}),
   });
   switch (outcome.kind) {

@@ -2,7 +2,6 @@ import type { AlongsideWrite, InsertOptions, InsertOutcome, NewOrder, OrderStore
 import type { Database } from "./database.ts";
 import { orderRepository } from "./order-repository.ts";
 import { OrderWrite, transitionOutcome } from "./order-write.ts";
-import { saveTransition } from "./transition-writer.ts";
 import { readWebhookSubject } from "./webhook-subject-reader.ts";
 
 /** Each alongside write as its part of the one statement. */
@@ -71,16 +70,14 @@ export function pgOrderStore(db: Database): OrderStore {
 
     findForViewer: (orderId, viewer) => orderRepository.findForViewer(db, orderId, viewer),
 
+    // One statement: the conditional update (behind the webhook's record with onlyOnce), its
+    // audit entries and events, and what rides along; nothing lands unless the update does.
     async save(result: TransitionResult, options = {}): Promise<SaveOutcome> {
-      const alongside = options.alongside ?? [];
-      if (!options.onlyOnce) return saveTransition(db, result, (write) => addAlongside(write, alongside));
-      const write = new OrderWrite()
-        .transition(result.previous, result.order, { onlyWithWebhookRecord: options.onlyOnce })
-        .audit(result.audit)
-        .events(result.events);
-      addAlongside(write, alongside);
+      const gate = options.onlyOnce ? { onlyWithWebhookRecord: options.onlyOnce } : {};
+      const write = new OrderWrite().transition(result.previous, result.order, gate).audit(result.audit).events(result.events);
+      addAlongside(write, options.alongside ?? []);
       const written = await write.run(db);
-      if (!written.passed && written.orderWasCurrent) return "REPLAYED";
+      if (options.onlyOnce && !written.passed && written.orderWasCurrent) return "REPLAYED";
       return transitionOutcome(written);
     },
 

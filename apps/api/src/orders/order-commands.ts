@@ -112,10 +112,8 @@ export function orderCommands(deps: OrderCommandDeps) {
       known,
       knownIsFresh: true,
       read: () => deps.orders.findForViewer(orderId, actor),
-      decide: (order) => {
-        const decision = decide(order);
-        return decision.applies && alongside ? { ...decision, save: alongside(decision.result) } : decision;
-      },
+      decide,
+      ...(alongside ? { alongside } : {}),
       maxTries: CHANGE_TRIES,
     });
     switch (outcome.kind) {
@@ -278,22 +276,13 @@ export function orderCommands(deps: OrderCommandDeps) {
       // when it is for this customer and the payment applies to it (ownership never changes).
       const remembered = recentOrders.take(orderId);
       if (remembered && Order.can(remembered, actor, "requestPayment") && decide(remembered).applies) {
-        const outcome = await changeOrder(deps.orders, {
-          orderId,
-          known: remembered,
-          decide: (order) => {
-            const decision = decide(order);
-            return decision.applies ? { ...decision, save: opening(decision.result) } : decision;
-          },
-          read: () => deps.orders.findForViewer(orderId, actor),
-          maxTries: CHANGE_TRIES,
-        });
+        // One try: a lost race means the order moved since (a payment asked for through another
+        // process, a timeout), and the request is answered as one that never had the copy is.
+        const outcome = await changeOrder(deps.orders, { orderId, known: remembered, decide, alongside: opening, maxTries: 1 });
         if (outcome.kind === "APPLIED") {
           deps.metrics?.recordTransition(outcome.result.previous.status, outcome.result.order.status);
           return { order: outcome.result.order, paymentId, ...(await openAtGateway(outcome.result.order, paymentId)) };
         }
-        // The order moved since (a payment asked for through another process, a timeout): answer
-        // as a request that never had the copy does.
       }
       const current = await visibleOrder(orderId, actor);
       assertRoleMay(actor, "requestPayment");

@@ -24,6 +24,8 @@ export type ChangeRequest<Why> = {
   known?: OrderState | undefined;
   /** `known` was just read from the store, so a refusal on it stands without another read */
   knownIsFresh?: boolean;
+  /** writes that ride in the statement of a transition that applies (unless its step names its own `save`) */
+  alongside?: (result: TransitionResult) => SaveOptions;
   /** how to read the order (default: store.find); null when it is not there for this caller */
   read?: () => Promise<OrderState | null>;
   maxTries?: number;
@@ -56,7 +58,7 @@ export async function changeOrder<Why>(store: OrderStore, request: ChangeRequest
       order = null;
       continue;
     }
-    const outcome = await store.save(step.result, step.save);
+    const outcome = await store.save(step.result, step.save ?? request.alongside?.(step.result));
     if (outcome === "APPLIED") return { kind: "APPLIED", result: step.result };
     if (outcome === "NOT_FOUND") return { kind: "NOT_FOUND" };
     if (outcome === "REPLAYED") return { kind: "REPLAYED", order };
