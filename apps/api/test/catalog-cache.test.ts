@@ -1,17 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { describe, expect, it } from "vitest";
+import { harnessPerTest, type Harness } from "./support/harness.ts";
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
-
-async function api() {
-  const h = await createHarness();
-  harnesses.push(h);
-  return h;
-}
+const api = harnessPerTest();
 
 /** A change made behind this process's back (another API process, an operator's SQL). */
 async function changeBehindTheCache(h: Harness, productId: string, set: { price?: number; name?: string; storeId?: string }) {

@@ -1,23 +1,14 @@
-import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { createHash, randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { pino } from "pino";
 import type { AppEnv } from "../src/context.ts";
 import { idempotencyClaims } from "../src/middleware/idempotency-claims.ts";
 import { idempotency, idempotencyRequestHash } from "../src/middleware/idempotency.ts";
 import { ApiProblem, problemResponse, toProblem } from "../src/problem.ts";
-import { createHarness, token, type Harness } from "./support/harness.ts";
+import { harnessPerTest, token, type Harness } from "./support/harness.ts";
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
-
-async function api(options: Parameters<typeof createHarness>[0] = {}) {
-  const h = await createHarness(options);
-  harnesses.push(h);
-  return h;
-}
+const api = harnessPerTest();
 
 /** Commits of the test database so far, once every backend has reported its counters. */
 async function commitsOf(h: Harness): Promise<number> {
@@ -82,7 +73,6 @@ describe("a retry after the key's claim ran out in Redis", () => {
     const first = await h.call("POST", "/orders", { token: h.tokens.customer, body, headers });
     expect(first.status).toBe(201);
     // As the release before stored it: sha256 of the validated body alone.
-    const { createHash } = await import("node:crypto");
     const bodyOnly = createHash("sha256").update(JSON.stringify(body)).digest("hex");
     await h.db.pool.query("UPDATE p_idempotency_key SET request_hash = $1 WHERE key = $2", [bodyOnly, headers["Idempotency-Key"]]);
     await new Promise((r) => setTimeout(r, 400));

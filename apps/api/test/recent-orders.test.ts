@@ -1,19 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { pgOrderStore } from "@order-flow/db";
 import { Order, type Actor, type OrderState } from "@order-flow/domain";
-import { afterEach, describe, expect, it } from "vitest";
-import { createHarness, token, type Harness } from "./support/harness.ts";
+import { describe, expect, it } from "vitest";
+import { harnessPerTest, token, type Harness } from "./support/harness.ts";
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
-
-async function api() {
-  const h = await createHarness();
-  harnesses.push(h);
-  return h;
-}
+const api = harnessPerTest();
 
 async function placed(h: Harness): Promise<{ id: string }> {
   const productId = await h.product({ price: 1200, onHand: 10 });
@@ -41,7 +32,7 @@ const now = () => ({ now: new Date(), newId: randomUUID });
 describe("POST /orders/:id/payment on the order this process just placed", () => {
   it("is written on the remembered copy without reading the order", async () => {
     const reads: string[] = [];
-    const h = await createHarness({
+    const h = await api({
       wrapOrders: (orders) => ({
         ...orders,
         save: orders.save.bind(orders),
@@ -51,8 +42,7 @@ describe("POST /orders/:id/payment on the order this process just placed", () =>
         findForViewer: (id, viewer) => (reads.push(id), orders.findForViewer(id, viewer)),
       }),
     });
-    harnesses.push(h);
-    const order = await placed(h);
+        const order = await placed(h);
     const res = await h.call("POST", `/orders/${order.id}/payment`, { token: h.tokens.customer });
     expect(res.status).toBe(202);
     expect(res.body.status).toBe("PAYMENT_PENDING");

@@ -1,3 +1,4 @@
+import { afterEach } from "vitest";
 import type { OrderStore } from "@order-flow/domain";
 import { randomUUID } from "node:crypto";
 import { sign } from "hono/jwt";
@@ -210,5 +211,21 @@ export async function createHarness(
       redis.disconnect();
       await db.drop();
     },
+  };
+}
+
+/**
+ * `createHarness` for the tests of one file, each harness closed after its test: call at the
+ * top of the file, then `await api(options)` inside a test.
+ */
+export function harnessPerTest(): (options?: Parameters<typeof createHarness>[0]) => Promise<Harness> {
+  const open: Harness[] = [];
+  afterEach(async () => {
+    for (const h of open.splice(0)) await h.close();
+  });
+  return async (options = {}) => {
+    const h = await createHarness(options);
+    open.push(h);
+    return h;
   };
 }
