@@ -1,8 +1,10 @@
+import type { IdempotentAnswer } from "@order-flow/domain";
+
 /**
  * This request's claim on its Idempotency-Key. The route stores its answer with the work it
- * answers for, in one statement (OrderWrite.completeIdempotencyClaim gets these fields).
+ * answers for, in one statement (the order store's `answer`: these fields and the response).
  */
-export type HeldIdempotencyKey = { userId: string; key: string; owner: string; requestHash: string; at: Date };
+export type HeldIdempotencyKey = Omit<IdempotentAnswer, "status" | "body">;
 
 export type IdempotencyStart =
   /** no Idempotency-Key: nothing to do */
