@@ -6,6 +6,14 @@ import type { Cluster, Redis } from "ioredis";
 /** Jobs live at most this long between relay and completion (8 attempts back off ~2 min in all). */
 export const LOST_JOBS_WINDOW_MS = 15 * 60_000;
 
+/**
+ * A process that put events into the old Redis just before it lost its data marks their rows
+ * sent afterwards: its dispatcher gathers sent marks for 250 ms behind an enqueue of up to 5 s.
+ * A mark that lands after the re-send hides those events again, so they are re-sent once more
+ * when every such mark has landed.
+ */
+export const MARKS_IN_FLIGHT_MS = 10_000;
+
 export type LostJobsGuard = { check(): Promise<boolean>; stop(): void };
 
 /**
@@ -25,9 +33,17 @@ export function lostJobsGuard(options: {
   windowMs?: number;
   /** the relay, to publish the re-sent rows at once */
   wake?: () => void;
+  marksInFlightMs?: number;
 }): LostJobsGuard {
   const key = `${bullPrefix(options.redisPrefix)}:jobs-epoch`;
   let running: Promise<boolean> | null = null;
+  let resendLater: NodeJS.Timeout | null = null;
+
+  async function resend(since: Date, what: string): Promise<void> {
+    const requeued = await options.outbox.requeueSentSince(since);
+    if (requeued > 0) options.log.warn({ requeued }, what);
+    options.wake?.();
+  }
 
   async function check(): Promise<boolean> {
     const set = await options.redis.set(key, String(Date.now()), "NX");
@@ -39,6 +55,14 @@ export function lostJobsGuard(options: {
       options.log.warn({ requeued }, "Redis had lost its jobs: re-sending the events relayed in the last window");
     }
     options.wake?.();
+    if (resendLater) clearTimeout(resendLater);
+    resendLater = setTimeout(() => {
+      resendLater = null;
+      resend(since, "Redis had lost its jobs: re-sending the events marked sent since, by marks that were in flight").catch((error: unknown) =>
+        options.log.warn({ err: error }, "second re-send after the loss of Redis's jobs failed"),
+      );
+    }, options.marksInFlightMs ?? MARKS_IN_FLIGHT_MS);
+    resendLater.unref();
     return true;
   }
 
@@ -55,5 +79,11 @@ export function lostJobsGuard(options: {
   };
   const timer = setInterval(() => void guarded(), options.everyMs ?? 5_000);
   timer.unref();
-  return { check: guarded, stop: () => clearInterval(timer) };
+  return {
+    check: guarded,
+    stop: () => {
+      clearInterval(timer);
+      if (resendLater) clearTimeout(resendLater);
+    },
+  };
 }
